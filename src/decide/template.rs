@@ -1,0 +1,164 @@
+//! Content templates: `{{ path | fallback }}` over the rule data (contract §5). Parsed once at
+//! compile time; in HTML every inserted value, fallbacks included, is escaped.
+
+use crate::error::{Error, ErrorKind};
+use serde_json::Value;
+
+/// A parsed template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template(Vec<Part>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    Text(String),
+    Slot {
+        path: Vec<String>,
+        fallback: Option<String>,
+    },
+}
+
+impl Template {
+    /// Parses a template; an unclosed `{{` is an error.
+    pub fn parse(source: &str) -> Result<Template, Error> {
+        let mut parts = Vec::new();
+        let mut rest = source;
+        while let Some(open) = rest.find("{{") {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_owned()));
+            }
+            let after = &rest[open + 2..];
+            let close = after.find("}}").ok_or_else(|| {
+                Error::new(ErrorKind::Invalid, "", "template has `{{` without `}}`")
+            })?;
+            let inner = &after[..close];
+            let (path, fallback) = match inner.split_once('|') {
+                Some((p, f)) => (p.trim(), Some(f.trim().to_owned())),
+                None => (inner.trim(), None),
+            };
+            if path.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::Invalid,
+                    "",
+                    "template slot `{{ }}` names no path",
+                ));
+            }
+            parts.push(Part::Slot {
+                path: path.split('.').map(str::to_owned).collect(),
+                fallback,
+            });
+            rest = &after[close + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Template(parts))
+    }
+
+    /// Renders against `data`; `html` escapes every inserted value.
+    pub fn render(&self, data: &Value, html: bool) -> String {
+        let mut out = String::new();
+        for part in &self.0 {
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Slot { path, fallback } => {
+                    let value = path.iter().try_fold(data, |v, key| match v {
+                        Value::Object(m) => m.get(key),
+                        Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
+                        _ => None,
+                    });
+                    let text = match (value, fallback) {
+                        (Some(Value::String(s)), _) => s.clone(),
+                        (Some(v), _) if !v.is_null() => v.to_string(),
+                        (_, Some(f)) => f.clone(),
+                        _ => String::new(),
+                    };
+                    if html {
+                        escape_html_into(&text, &mut out);
+                    } else {
+                        out.push_str(&text);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Renders every string inside `value` as a template (JSON `data` content: not HTML-escaped).
+pub fn render_data(value: &Value, data: &Value) -> Value {
+    match value {
+        Value::String(s) if s.contains("{{") => match Template::parse(s) {
+            Ok(t) => Value::String(t.render(data, false)),
+            Err(_) => value.clone(),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(|v| render_data(v, data)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), render_data(v, data)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Escapes the five HTML-significant characters.
+pub fn escape_html_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render(src: &str, data: Value) -> String {
+        Template::parse(src).unwrap().render(&data, true)
+    }
+
+    #[test]
+    fn inserts_values_and_escapes_them() {
+        let data = json!({"attributes": {"first_name": "<Dana & co>"}});
+        assert_eq!(
+            render("Hi {{ attributes.first_name }}!", data),
+            "Hi &lt;Dana &amp; co&gt;!"
+        );
+    }
+
+    #[test]
+    fn fallback_is_trimmed_and_escaped() {
+        assert_eq!(
+            render("{{ attributes.first_name | <there> }}", json!({})),
+            "&lt;there&gt;"
+        );
+        assert_eq!(render("{{ a | x }}", json!({"a": null})), "x");
+    }
+
+    #[test]
+    fn non_strings_are_written_as_json() {
+        assert_eq!(
+            render("{{ a }}/{{ b }}", json!({"a": 3, "b": [1]})),
+            "3/[1]"
+        );
+    }
+
+    #[test]
+    fn unclosed_slot_is_an_error() {
+        assert!(Template::parse("{{ a").is_err());
+        assert!(Template::parse("{{ | x }}").is_err());
+    }
+
+    #[test]
+    fn data_strings_are_templates_without_escaping() {
+        let out = render_data(&json!({"code": "{{ c }}", "n": 1}), &json!({"c": "<A>"}));
+        assert_eq!(out, json!({"code": "<A>", "n": 1}));
+    }
+}

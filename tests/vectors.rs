@@ -1,0 +1,51 @@
+//! The shared decision vectors (`tests/vectors/`), run natively. The same files run in Wasm
+//! under Node and Chromium (`web-sdk/tests/`) and over HTTP against the worker
+//! (`tests/edge.test.mjs`): that is how runtime parity is proven.
+//!
+//! `RAPPORT_BLESS=1 cargo test --test vectors` rewrites the expectations from this runtime;
+//! review the diff before committing it.
+
+use rapport::{Bundle, Profile, Request};
+use serde_json::Value;
+use std::path::Path;
+
+fn run_case(bundle: &Bundle, case: &Value) -> Value {
+    let context = &case["context"];
+    let request = Request {
+        placement: case["placement"].as_str().unwrap(),
+        context,
+        now: case["now"].as_i64().unwrap(),
+        seed: case["seed"].as_u64().unwrap(),
+        trace: case.get("trace").and_then(Value::as_bool).unwrap_or(false),
+    };
+    serde_json::to_value(rapport::decide(bundle, &Profile::default(), &request)).unwrap()
+}
+
+#[test]
+fn decide_vectors_hold_natively() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/decide.json");
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let bundle = Bundle::from_value(file["catalog"].clone()).unwrap();
+    let bless = std::env::var_os("RAPPORT_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in file["cases"].as_array_mut().unwrap() {
+        let got = run_case(&bundle, case);
+        if bless {
+            case["expect"] = got;
+        } else if got != case["expect"] {
+            failures.push(format!(
+                "{}\n  expected {}\n  got      {}",
+                case["name"], case["expect"], got
+            ));
+        }
+    }
+    if bless {
+        std::fs::write(&path, serde_json::to_string_pretty(&file).unwrap() + "\n").unwrap();
+    }
+    assert!(
+        failures.is_empty(),
+        "{} vector(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

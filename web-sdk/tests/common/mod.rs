@@ -1,0 +1,27 @@
+//! The shared decision vectors, run through the SDK's exported `Engine` (the code path the
+//! browser uses). Included by the Node and the Chromium test binaries.
+
+use rapport_web::Engine;
+use serde_json::Value;
+
+const DECIDE: &str = include_str!("../../../tests/vectors/decide.json");
+
+/// Runs every case of `tests/vectors/decide.json`; returns how many ran.
+pub fn run_decide_vectors() -> usize {
+    let file: Value = serde_json::from_str(DECIDE).unwrap();
+    let engine = Engine::new(&file["catalog"].to_string()).unwrap();
+    let cases = file["cases"].as_array().unwrap();
+    for case in cases {
+        let got = engine
+            .decide(
+                case["placement"].as_str().unwrap(),
+                &case["context"].to_string(),
+                case["now"].as_f64().unwrap(),
+                Some(case["seed"].as_f64().unwrap()),
+            )
+            .unwrap();
+        let got: Value = serde_json::from_str(&got).unwrap();
+        assert_eq!(got, case["expect"], "vector {}", case["name"]);
+    }
+    cases.len()
+}
