@@ -46,11 +46,7 @@ pub struct Error {
 impl Error {
     /// An error at `path` (a JSON pointer, `""` for the whole input).
     pub fn new(kind: ErrorKind, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Error {
-            kind,
-            message: message.into(),
-            path: path.into(),
-        }
+        Error { kind, message: message.into(), path: path.into() }
     }
 
     /// The same error, found inside the value at `prefix`.

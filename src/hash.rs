@@ -32,9 +32,7 @@ pub fn murmur3_x86_32(data: &[u8], seed: u32) -> u32 {
 
 /// FNV-1a, 64-bit.
 pub fn fnv1a_64(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -47,10 +45,7 @@ mod tests {
         assert_eq!(murmur3_x86_32(b"", 1), 0x514e_28b7);
         assert_eq!(murmur3_x86_32(b"hello", 0), 0x248b_fa47);
         assert_eq!(murmur3_x86_32(b"Hello, world!", 1234), 0xfaf6_cdb3);
-        assert_eq!(
-            murmur3_x86_32(b"The quick brown fox jumps over the lazy dog", 0),
-            0x2e4f_f723
-        );
+        assert_eq!(murmur3_x86_32(b"The quick brown fox jumps over the lazy dog", 0), 0x2e4f_f723);
     }
 
     #[test]

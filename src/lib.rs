@@ -4,13 +4,11 @@
 //! `now` and seeds are arguments. The CLI (`src/bin/rapport.rs`), the edge worker (`edge/`) and
 //! the browser SDK (`web-sdk/`) are thin shells around the facade re-exported here.
 
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod catalog;
 pub mod decide;
+pub mod duration;
 pub mod error;
 pub mod hash;
 pub mod profile;

@@ -18,7 +18,7 @@ fn run_case(bundle: &Bundle, case: &Value) -> Value {
         seed: case["seed"].as_u64().unwrap(),
         trace: case.get("trace").and_then(Value::as_bool).unwrap_or(false),
     };
-    serde_json::to_value(rapport::decide(bundle, &Profile::default(), &request)).unwrap()
+    serde_json::to_value(rapport::decide(bundle, &mut Profile::default(), &request)).unwrap()
 }
 
 #[test]
@@ -33,19 +33,11 @@ fn decide_vectors_hold_natively() {
         if bless {
             case["expect"] = got;
         } else if got != case["expect"] {
-            failures.push(format!(
-                "{}\n  expected {}\n  got      {}",
-                case["name"], case["expect"], got
-            ));
+            failures.push(format!("{}\n  expected {}\n  got      {}", case["name"], case["expect"], got));
         }
     }
     if bless {
         std::fs::write(&path, serde_json::to_string_pretty(&file).unwrap() + "\n").unwrap();
     }
-    assert!(
-        failures.is_empty(),
-        "{} vector(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} vector(s) failed:\n{}", failures.len(), failures.join("\n"));
 }

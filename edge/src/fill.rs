@@ -13,11 +13,12 @@ use std::rc::Rc;
 pub fn fill(
     html: &str,
     bundle: &Bundle,
-    profile: &Profile,
+    profile: &mut Profile,
     context: &Value,
     now: i64,
     seed: u64,
 ) -> String {
+    let profile = RefCell::new(profile);
     let decisions: Rc<RefCell<Vec<Decision>>> = Rc::default();
     let placements = decisions.clone();
     let state = decisions.clone();
@@ -27,14 +28,9 @@ pub fn fill(
                 return Ok(());
             };
             let mut made = placements.borrow_mut();
-            let request = Request {
-                placement: &placement,
-                context,
-                now,
-                seed: seed ^ made.len() as u64,
-                trace: false,
-            };
-            let decision = rapport::decide(bundle, profile, &request);
+            let request =
+                Request { placement: &placement, context, now, seed: seed ^ made.len() as u64, trace: false };
+            let decision = rapport::decide(bundle, &mut profile.borrow_mut(), &request);
             if let Some(item) = decision.items.first() {
                 if let Some(content) = &item.content.html {
                     el.set_inner_content(content, ContentType::Html);

@@ -5,10 +5,7 @@
 //! Where the bundle comes from: KV key `bundle` (published with `PUT /v1/admin/catalog`), else
 //! the demo catalog compiled into the worker.
 
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod fill;
 
@@ -64,7 +61,7 @@ async fn decide(req: &Request, env: &Env) -> Result<Response> {
                 seed: seed ^ i as u64,
                 trace: false,
             };
-            rapport::decide(&bundle, &Profile::default(), &request)
+            rapport::decide(&bundle, &mut Profile::default(), &request)
         })
         .collect();
     json_response(200, &json!({ "decisions": decisions }))
@@ -74,12 +71,7 @@ async fn decide(req: &Request, env: &Env) -> Result<Response> {
 async fn bundle(req: &Request, env: &Env) -> Result<Response> {
     let bundle = current_bundle(env).await?;
     let body = bundle.to_json(true);
-    let etag = format!(
-        "\"{}\"",
-        Bundle::from_json(&body)
-            .map(|b| b.version)
-            .unwrap_or_default()
-    );
+    let etag = format!("\"{}\"", Bundle::from_json(&body).map(|b| b.version).unwrap_or_default());
     let headers = Headers::new();
     headers.set("ETag", &etag)?;
     headers.set("Cache-Control", "no-cache")?;
@@ -92,25 +84,15 @@ async fn bundle(req: &Request, env: &Env) -> Result<Response> {
 
 /// `PUT /v1/admin/catalog`: validate and publish; the last good bundle keeps serving otherwise.
 async fn publish(mut req: Request, env: &Env) -> Result<Response> {
-    let token = env
-        .secret("ADMIN_TOKEN")
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let token = env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default();
     let given = req.headers().get("Authorization")?.unwrap_or_default();
     if token.is_empty() || given != format!("Bearer {token}") {
-        return error(
-            401,
-            "unauthorized",
-            "a valid admin bearer token is required",
-        );
+        return error(401, "unauthorized", "a valid admin bearer token is required");
     }
     let text = req.text().await?;
     match Bundle::from_json(&text) {
         Ok(bundle) => {
-            env.kv(KV)?
-                .put("bundle", bundle.to_json(false))?
-                .execute()
-                .await?;
+            env.kv(KV)?.put("bundle", bundle.to_json(false))?.execute().await?;
             json_response(200, &json!({ "published": bundle.version }))
         }
         Err(errors) => json_response(400, &json!({ "errors": errors })),
@@ -131,10 +113,7 @@ async fn page(req: Request, env: &Env) -> Result<Response> {
         ))?;
         worker::Fetch::Url(target).send().await?
     };
-    let is_html = upstream
-        .headers()
-        .get("Content-Type")?
-        .is_some_and(|t| t.starts_with("text/html"));
+    let is_html = upstream.headers().get("Content-Type")?.is_some_and(|t| t.starts_with("text/html"));
     if !is_html || upstream.status_code() != 200 {
         return Ok(upstream);
     }
@@ -142,7 +121,7 @@ async fn page(req: Request, env: &Env) -> Result<Response> {
     let bundle = current_bundle(env).await?;
     let path = req.path();
     let context = request_context(&req, &path);
-    let filled = fill::fill(&html, &bundle, &Profile::default(), &context, now(), seed());
+    let filled = fill::fill(&html, &bundle, &mut Profile::default(), &context, now(), seed());
     let headers = Headers::new();
     headers.set("Content-Type", "text/html; charset=utf-8")?;
     headers.set("Cache-Control", "private, no-store")?;
@@ -151,27 +130,14 @@ async fn page(req: Request, env: &Env) -> Result<Response> {
 
 /// The published bundle, compiled once per isolate; the demo catalog when none is published.
 async fn current_bundle(env: &Env) -> Result<Rc<Bundle>> {
-    let source = env
-        .kv(KV)?
-        .get("bundle")
-        .text()
-        .await?
-        .unwrap_or_else(|| DEMO_CATALOG.to_owned());
-    if let Some(bundle) = BUNDLE.with_borrow(|c| {
-        c.as_ref()
-            .filter(|(s, _)| *s == source)
-            .map(|(_, b)| b.clone())
-    }) {
+    let source = env.kv(KV)?.get("bundle").text().await?.unwrap_or_else(|| DEMO_CATALOG.to_owned());
+    if let Some(bundle) =
+        BUNDLE.with_borrow(|c| c.as_ref().filter(|(s, _)| *s == source).map(|(_, b)| b.clone()))
+    {
         return Ok(bundle);
     }
     let bundle = Rc::new(Bundle::from_json(&source).map_err(|errors| {
-        worker::Error::RustError(
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
+        worker::Error::RustError(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
     })?);
     BUNDLE.with_borrow_mut(|c| *c = Some((source, bundle.clone())));
     Ok(bundle)
@@ -180,12 +146,7 @@ async fn current_bundle(env: &Env) -> Result<Rc<Bundle>> {
 /// The rule context of a request (contract §2): the page, for now.
 fn request_context(req: &Request, page_path: &str) -> Value {
     let url = req.url().map(|u| u.to_string()).unwrap_or_default();
-    let referrer = req
-        .headers()
-        .get("Referer")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let referrer = req.headers().get("Referer").ok().flatten().unwrap_or_default();
     json!({ "page": { "path": page_path, "url": url, "referrer": referrer } })
 }
 
@@ -209,8 +170,5 @@ fn json_response(status: u16, body: &Value) -> Result<Response> {
 }
 
 fn error(status: u16, kind: &str, message: &str) -> Result<Response> {
-    json_response(
-        status,
-        &json!({ "error": { "type": kind, "message": message } }),
-    )
+    json_response(status, &json!({ "error": { "type": kind, "message": message } }))
 }

@@ -12,7 +12,12 @@ const USAGE: &str = "usage:
   rapport validate CATALOG
   rapport compile CATALOG [-o OUT] [--browser]
   rapport eval                      (stdin: JSON lines {\"rule\",\"data\"})
-  rapport decide --catalog C [--profile P] --placement X [--context F] [--now T] [--seed N] [--trace]";
+  rapport decide --catalog C [--profile P] --placement X [--context F] [--now T] [--seed N] [--trace]
+  rapport simulate --catalog C [--profile-id ID] [--trace]   (stdin: journey lines)
+  rapport profile apply --catalog C --replica R [--profile P] [--profile-id ID]   (stdin: events)
+  rapport profile merge P...
+  rapport profile view --catalog C --now T P
+  rapport schema                    (the catalog's JSON Schema)";
 
 fn main() -> ExitCode {
     match run() {
@@ -40,6 +45,18 @@ fn run() -> Result<ExitCode, String> {
         "compile" => compile(&args),
         "eval" => eval(),
         "decide" => decide(&args),
+        "simulate" => simulate(&args),
+        "schema" => {
+            let schema = rapport::catalog::shape::json_schema();
+            println!("{}", serde_json::to_string_pretty(&schema).map_err(|e| e.to_string())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        "profile" => match args.positional.first().map(String::as_str) {
+            Some("apply") => profile_apply(&args),
+            Some("merge") => profile_merge(&args),
+            Some("view") => profile_view(&args),
+            _ => Err(format!("profile takes apply, merge or view\n{USAGE}")),
+        },
         other => Err(format!("unknown command {other}\n{USAGE}")),
     }
 }
@@ -52,6 +69,8 @@ struct Args {
     profile: Option<String>,
     placement: Option<String>,
     context: Option<String>,
+    replica: Option<String>,
+    profile_id: Option<String>,
     out: Option<String>,
     now: Option<i64>,
     seed: Option<u64>,
@@ -64,10 +83,7 @@ impl Args {
         use lexopt::prelude::*;
         let mut args = Args::default();
         let text = |p: &mut lexopt::Parser| -> Result<String, String> {
-            p.value()
-                .map_err(|e| e.to_string())?
-                .string()
-                .map_err(|e| e.to_string())
+            p.value().map_err(|e| e.to_string())?.string().map_err(|e| e.to_string())
         };
         while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
             match arg {
@@ -75,20 +91,14 @@ impl Args {
                 Long("profile") => args.profile = Some(text(&mut parser)?),
                 Long("placement") => args.placement = Some(text(&mut parser)?),
                 Long("context") => args.context = Some(text(&mut parser)?),
+                Long("replica") => args.replica = Some(text(&mut parser)?),
+                Long("profile-id") => args.profile_id = Some(text(&mut parser)?),
                 Short('o') | Long("out") => args.out = Some(text(&mut parser)?),
                 Long("now") => {
-                    args.now = Some(
-                        text(&mut parser)?
-                            .parse()
-                            .map_err(|_| "--now takes milliseconds")?,
-                    )
+                    args.now = Some(text(&mut parser)?.parse().map_err(|_| "--now takes milliseconds")?)
                 }
                 Long("seed") => {
-                    args.seed = Some(
-                        text(&mut parser)?
-                            .parse()
-                            .map_err(|_| "--seed takes an integer")?,
-                    )
+                    args.seed = Some(text(&mut parser)?.parse().map_err(|_| "--seed takes an integer")?)
                 }
                 Long("browser") => args.browser = true,
                 Long("trace") => args.trace = true,
@@ -152,7 +162,11 @@ fn compile(args: &Args) -> Result<ExitCode, String> {
         Some(path) => std::fs::write(path, &json).map_err(|e| format!("{path}: {e}"))?,
         None => println!("{json}"),
     }
-    eprintln!("bundle {}: {} bytes", bundle.version, json.len());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(json.as_bytes()).map_err(|e| e.to_string())?;
+    let gzipped = gz.finish().map_err(|e| e.to_string())?.len();
+    let which = if args.browser { "browser bundle" } else { "bundle" };
+    eprintln!("{which} {}: {} bytes, {gzipped} bytes gzipped", bundle.version, json.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -175,31 +189,171 @@ fn decide(args: &Args) -> Result<ExitCode, String> {
         Ok(bundle) => bundle,
         Err(errors) => return Ok(print_errors(&errors)),
     };
-    let profile: Profile = match &args.profile {
-        Some(path) => serde_json::from_str(&read(path)?).map_err(|e| format!("{path}: {e}"))?,
-        None => Profile::default(),
+    let mut profile = match &args.profile {
+        Some(path) => read_fragment(path)?,
+        None => Profile::new("cli", "visitor"),
     };
     let context: Value = match &args.context {
         Some(path) => serde_json::from_str(&read(path)?).map_err(|e| format!("{path}: {e}"))?,
         None => Value::Object(Default::default()),
     };
     let placement = args.placement.as_deref().ok_or("missing --placement")?;
-    let clock = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let clock = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let request = Request {
         placement,
         context: &context,
         now: args.now.unwrap_or(clock.as_millis() as i64),
-        seed: args
-            .seed
-            .unwrap_or(clock.as_nanos() as u64 ^ u64::from(std::process::id())),
+        seed: args.seed.unwrap_or(clock.as_nanos() as u64 ^ u64::from(std::process::id())),
         trace: args.trace,
     };
-    let decision = rapport::decide(&bundle, &profile, &request);
-    println!(
-        "{}",
-        serde_json::to_string(&decision).map_err(|e| e.to_string())?
-    );
+    let decision = rapport::decide(&bundle, &mut profile, &request);
+    println!("{}", serde_json::to_string(&decision).map_err(|e| e.to_string())?);
     Ok(ExitCode::SUCCESS)
+}
+
+fn read_fragment(path: &str) -> Result<Profile, String> {
+    Profile::from_json(&read(path)?).map_err(|e| format!("{path}: {e}"))
+}
+
+fn lines() -> impl Iterator<Item = Result<(usize, String), String>> {
+    io::stdin()
+        .lock()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| l.map(|l| (i + 1, l)).map_err(|e| e.to_string()))
+        .filter(|l| !matches!(l, Ok((_, text)) if text.trim().is_empty()))
+}
+
+/// Parses an event line; an event without an id gets one derived from its content, so the same
+/// line given twice is the same event.
+fn event_from(value: &Value) -> Result<rapport::profile::Event, Error> {
+    let mut value = value.clone();
+    if let Value::Object(map) = &mut value {
+        if !map.contains_key("id") {
+            let digest = rapport::hash::fnv1a_64(Value::Object(map.clone()).to_string().as_bytes());
+            map.insert("id".into(), Value::String(format!("gen-{digest:016x}")));
+        }
+    }
+    rapport::profile::Event::from_value(&value, true)
+}
+
+fn profile_apply(args: &Args) -> Result<ExitCode, String> {
+    let bundle = match load_bundle(args.catalog_path()?)? {
+        Ok(bundle) => bundle,
+        Err(errors) => return Ok(print_errors(&errors)),
+    };
+    let replica = args.replica.as_deref().ok_or("missing --replica")?;
+    let mut fragment = match &args.profile {
+        Some(path) => read_fragment(path)?,
+        None => Profile::new(replica, args.profile_id.as_deref().unwrap_or("visitor")),
+    };
+    fragment.replica = replica.to_owned();
+    let mut failed = false;
+    for line in lines() {
+        let (n, text) = line?;
+        let applied = serde_json::from_str::<Value>(&text)
+            .map_err(|e| Error::new(rapport::ErrorKind::Parse, "", format!("not JSON: {e}")))
+            .and_then(|v| event_from(&v));
+        match applied {
+            Ok(event) => {
+                if let rapport::profile::Outcome::Dropped(reason) = fragment.apply(&bundle.schema, &event) {
+                    eprintln!("line {n}: dropped: {reason}");
+                }
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("line {n}: {e}");
+            }
+        }
+    }
+    println!("{}", fragment.to_json());
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn profile_merge(args: &Args) -> Result<ExitCode, String> {
+    let mut paths = args.positional.iter().skip(1);
+    let first = paths.next().ok_or("profile merge takes one or more fragments")?;
+    let mut merged = read_fragment(first)?;
+    for path in paths {
+        merged.merge(&read_fragment(path)?);
+    }
+    println!("{}", merged.to_json());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn profile_view(args: &Args) -> Result<ExitCode, String> {
+    let bundle = match load_bundle(args.catalog.as_deref().ok_or("missing --catalog")?)? {
+        Ok(bundle) => bundle,
+        Err(errors) => return Ok(print_errors(&errors)),
+    };
+    let path = args.positional.get(1).ok_or("missing the profile to view")?;
+    let now = args.now.ok_or("missing --now")?;
+    let view = bundle.view(&read_fragment(path)?, now);
+    println!("{}", serde_json::to_string(&view).map_err(|e| e.to_string())?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Replays a journey: events are applied, `decide` lines print a decision, `profile` lines a view.
+fn simulate(args: &Args) -> Result<ExitCode, String> {
+    let bundle = match load_bundle(args.catalog.as_deref().ok_or("missing --catalog")?)? {
+        Ok(bundle) => bundle,
+        Err(errors) => return Ok(print_errors(&errors)),
+    };
+    let profile_id = args.profile_id.as_deref().unwrap_or("visitor");
+    let mut profile = Profile::new("simulate", profile_id);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut failed = false;
+    for line in lines() {
+        let (n, text) = line?;
+        let step: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                failed = true;
+                eprintln!("line {n}: not JSON: {e}");
+                continue;
+            }
+        };
+        let Some(at) = step.get("at").and_then(Value::as_i64) else {
+            failed = true;
+            eprintln!("line {n}: /at: every journey line needs \"at\" (epoch ms)");
+            continue;
+        };
+        if let Some(event) = step.get("event") {
+            let mut event = event.clone();
+            if let Value::Object(map) = &mut event {
+                map.entry("ts").or_insert(Value::from(at));
+            }
+            match event_from(&event) {
+                Ok(event) => {
+                    if let rapport::profile::Outcome::Dropped(reason) = profile.apply(&bundle.schema, &event)
+                    {
+                        eprintln!("line {n}: dropped: {reason}");
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    eprintln!("line {n}: {}", e.under("/event"));
+                }
+            }
+        } else if let Some(placement) = step.get("decide").and_then(Value::as_str) {
+            let context = step.get("context").cloned().unwrap_or_else(|| Value::Object(Default::default()));
+            if let Some(country) = context.pointer("/geo/country").and_then(Value::as_str) {
+                profile.observe_country(country, at);
+            }
+            let seed = rapport::hash::fnv1a_64(format!("{profile_id}:{at}:{placement}").as_bytes());
+            let request = Request { placement, context: &context, now: at, seed, trace: args.trace };
+            let decision = rapport::decide(&bundle, &mut profile, &request);
+            writeln!(out, "{}", serde_json::to_string(&decision).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        } else if step.get("profile").is_some() {
+            let view = bundle.view(&profile, at);
+            writeln!(out, "{}", serde_json::to_string(&view).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        } else {
+            failed = true;
+            eprintln!("line {n}: a journey line has \"event\", \"decide\" or \"profile\"");
+        }
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

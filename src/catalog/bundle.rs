@@ -1,13 +1,16 @@
 //! Validation and compilation of a catalog into a bundle: every rule compiled once, offers
-//! indexed by placement and pre-sorted for priority ranking, a content hash as `version`.
+//! indexed by placement and pre-sorted for priority ranking, caps, fatigue, suppressions and
+//! experiments resolved to indices, a content hash as `version`. Every error is reported, each
+//! with the JSON pointer of the field at fault.
 
 use super::model::Catalog;
 use crate::decide::template::Template;
 use crate::error::{pointer_token, Error, ErrorKind};
 use crate::hash::fnv1a_64;
+use crate::profile::Schema;
 use crate::rules::{self, Names, Rule};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The key that marks a JSON document as a compiled bundle rather than a catalog.
 const BUNDLE_TAG: &str = "rapport_bundle";
@@ -21,13 +24,17 @@ pub struct Bundle {
     pub catalog: Catalog,
     /// Per-offer `{impressions, clicks}` carried into the bundle at publish time.
     pub stats: Value,
+    /// What profiles need from the catalog.
+    pub schema: Schema,
     pub(crate) audience_names: Vec<String>,
     pub(crate) audiences: Vec<Rule>,
     pub(crate) offers: Vec<CompiledOffer>,
     pub(crate) placements: BTreeMap<String, CompiledPlacement>,
+    pub(crate) suppressions: Vec<CompiledSuppression>,
+    pub(crate) experiments: Vec<CompiledExperiment>,
 }
 
-/// An offer with its rules and templates compiled.
+/// An offer with its rules, templates and limits compiled.
 #[derive(Debug, Clone)]
 pub struct CompiledOffer {
     /// Index of the audience this offer requires.
@@ -36,10 +43,20 @@ pub struct CompiledOffer {
     pub eligibility: Option<Rule>,
     /// The compiled `content.html` template.
     pub html: Option<Template>,
+    /// `(hidden counter, max, what it counts)` for each cap, then each fatigue rule that applies.
+    pub limits: Vec<(String, u32, String)>,
 }
 
-/// A placement: its candidate offers in ranking order and its fallback.
-#[derive(Debug, Clone, Default)]
+/// How a placement orders its eligible offers.
+#[derive(Debug, Clone)]
+pub enum Ranking {
+    Priority,
+    Formula(Rule),
+    Bandit,
+}
+
+/// A placement: its candidate offers in priority order, its fallback and ranking.
+#[derive(Debug, Clone)]
 pub struct CompiledPlacement {
     /// Indices of candidate offers, sorted by priority (descending) then id (ascending).
     pub offers: Vec<usize>,
@@ -47,6 +64,24 @@ pub struct CompiledPlacement {
     pub fallback: Option<usize>,
     /// How many offers the placement shows.
     pub max_items: usize,
+    pub ranking: Ranking,
+}
+
+/// A suppression: while `when` holds, offers with any of `tags` are not eligible.
+#[derive(Debug, Clone)]
+pub struct CompiledSuppression {
+    pub when: Rule,
+    pub tags: Vec<String>,
+}
+
+/// An experiment with its audience and variant offers resolved.
+#[derive(Debug, Clone)]
+pub struct CompiledExperiment {
+    /// Index into `catalog.experiments`.
+    pub index: usize,
+    pub audience: Option<usize>,
+    /// Per variant: the offer's index.
+    pub offers: Vec<Option<usize>>,
 }
 
 impl Bundle {
@@ -63,21 +98,25 @@ impl Bundle {
         let mut prefix = "";
         if value.get(BUNDLE_TAG).is_some() {
             stats = value.get_mut("stats").map(Value::take).unwrap_or(stats);
-            value = value
-                .get_mut("catalog")
-                .map(Value::take)
-                .unwrap_or_default();
+            value = value.get_mut("catalog").map(Value::take).unwrap_or_default();
             prefix = "/catalog";
         }
-        let catalog: Catalog = serde_json::from_value(value).map_err(|e| {
-            vec![Error::new(
-                ErrorKind::Parse,
-                prefix,
-                format!("not a catalog: {e}"),
-            )]
-        })?;
-        Bundle::compile(catalog, stats)
-            .map_err(|errors| errors.into_iter().map(|e| e.under(prefix)).collect())
+        let (mut errors, blocking) = super::shape::check(&value);
+        let compiled = if blocking {
+            Err(Vec::new())
+        } else {
+            serde_json::from_value::<Catalog>(value)
+                .map_err(|e| vec![Error::new(ErrorKind::Parse, "", format!("not a catalog: {e}"))])
+                .and_then(|catalog| Bundle::compile(catalog, stats))
+        };
+        match compiled {
+            Ok(bundle) if errors.is_empty() => Ok(bundle),
+            Ok(_) => Err(errors.into_iter().map(|e| e.under(prefix)).collect()),
+            Err(more) => {
+                errors.extend(more);
+                Err(errors.into_iter().map(|e| e.under(prefix)).collect())
+            }
+        }
     }
 
     /// Validates and compiles a catalog, reporting every error found.
@@ -85,115 +124,223 @@ impl Bundle {
         let mut errors = Vec::new();
         let audience_names: Vec<String> = catalog.audiences.keys().cloned().collect();
         let computed_names: Vec<String> = catalog.computed.keys().cloned().collect();
-        let audience_rules: Vec<(String, Value)> = catalog
-            .audiences
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let audiences = rules::compile_audiences(&audience_rules, Some(&computed_names))
-            .unwrap_or_else(|e| {
+        let audience_rules: Vec<(String, Value)> =
+            catalog.audiences.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let audiences =
+            rules::compile_audiences(&audience_rules, Some(&computed_names)).unwrap_or_else(|e| {
                 errors.extend(e.into_iter().map(|e| e.under("/audiences")));
                 Vec::new()
             });
-        let names = Names {
-            audiences: &audience_names,
-            computed: Some(&computed_names),
+        let names = Names { audiences: &audience_names, computed: Some(&computed_names) };
+        let schema = Schema::compile(&catalog, &mut errors);
+        let audience_index = |name: &str, at: String, errors: &mut Vec<Error>| {
+            let found = audience_names.iter().position(|a| a == name);
+            if found.is_none() {
+                errors.push(invalid(at, format!("unknown audience {name}")));
+            }
+            found
+        };
+        let compile_rule = |rule: &Value, at: &str, errors: &mut Vec<Error>| {
+            Rule::compile(rule, &names).map_err(|e| errors.push(e.under(at))).ok()
         };
 
-        let mut offers = Vec::with_capacity(catalog.offers.len());
-        let mut placements: BTreeMap<String, CompiledPlacement> = catalog
-            .placements
-            .iter()
-            .map(|(id, p)| {
-                let max_items = p.max_items.unwrap_or(1) as usize;
-                (
-                    id.clone(),
-                    CompiledPlacement {
-                        max_items,
-                        ..Default::default()
-                    },
-                )
-            })
-            .collect();
-        let offer_index: BTreeMap<&str, usize> = catalog
-            .offers
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (o.id.as_str(), i))
-            .collect();
+        let mut placements: BTreeMap<String, CompiledPlacement> = BTreeMap::new();
+        for (id, p) in &catalog.placements {
+            let at = format!("/placements/{}", pointer_token(id));
+            let ranking = match &p.ranking {
+                None => Ranking::Priority,
+                Some(Value::String(s)) if s == "priority" => Ranking::Priority,
+                Some(Value::String(s)) if s == "bandit" => Ranking::Bandit,
+                Some(Value::Object(m)) if m.len() == 1 && m.contains_key("formula") => {
+                    match compile_rule(&m["formula"], &format!("{at}/ranking/formula"), &mut errors) {
+                        Some(rule) => Ranking::Formula(rule),
+                        None => Ranking::Priority,
+                    }
+                }
+                Some(_) => {
+                    errors.push(invalid(
+                        format!("{at}/ranking"),
+                        "ranking is \"priority\", \"bandit\" or {\"formula\": RULE}".to_owned(),
+                    ));
+                    Ranking::Priority
+                }
+            };
+            let max_items = p.max_items.unwrap_or(1) as usize;
+            placements.insert(
+                id.clone(),
+                CompiledPlacement { offers: Vec::new(), fallback: None, max_items, ranking },
+            );
+        }
 
+        let mut offer_index: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut offers = Vec::with_capacity(catalog.offers.len());
         for (i, offer) in catalog.offers.iter().enumerate() {
             let at = format!("/offers/{i}");
-            let audience = offer.audience.as_ref().and_then(|name| {
-                let found = audience_names.iter().position(|a| a == name);
-                if found.is_none() {
-                    errors.push(Error::new(
-                        ErrorKind::Invalid,
-                        format!("{at}/audience"),
-                        format!("unknown audience {name}"),
-                    ));
-                }
-                found
-            });
-            let eligibility = offer.eligibility.as_ref().and_then(|rule| {
-                Rule::compile(rule, &names)
-                    .map_err(|e| errors.push(e.under(&format!("{at}/eligibility"))))
-                    .ok()
-            });
+            if offer_index.insert(&offer.id, i).is_some() {
+                errors.push(invalid(format!("{at}/id"), format!("offer id {} is used twice", offer.id)));
+            }
+            let audience = offer
+                .audience
+                .as_ref()
+                .and_then(|n| audience_index(n, format!("{at}/audience"), &mut errors));
+            let eligibility = offer
+                .eligibility
+                .as_ref()
+                .and_then(|r| compile_rule(r, &format!("{at}/eligibility"), &mut errors));
             let html = offer.content.html.as_deref().and_then(|html| {
-                Template::parse(html)
-                    .map_err(|e| errors.push(e.under(&format!("{at}/content/html"))))
-                    .ok()
+                Template::parse(html).map_err(|e| errors.push(e.under(&format!("{at}/content/html")))).ok()
             });
+            if let Some(data) = &offer.content.data {
+                check_templates(data, &format!("{at}/content/data"), &mut errors);
+            }
+            if let (Some(start), Some(end)) = (offer.start, offer.end) {
+                if end <= start {
+                    errors.push(invalid(format!("{at}/end"), "end must be after start".to_owned()));
+                }
+            }
+            if offer.placements.is_empty() {
+                errors.push(invalid(
+                    format!("{at}/placements"),
+                    "an offer needs at least one placement".to_owned(),
+                ));
+            }
             for (j, placement) in offer.placements.iter().enumerate() {
                 match placements.get_mut(placement) {
                     Some(p) => p.offers.push(i),
-                    None => errors.push(Error::new(
-                        ErrorKind::Invalid,
+                    None => errors.push(invalid(
                         format!("{at}/placements/{j}"),
                         format!("unknown placement {placement}"),
                     )),
                 }
             }
-            offers.push(CompiledOffer {
-                audience,
-                eligibility,
-                html,
-            });
+            let mut limits: Vec<(String, u32, String)> = offer
+                .caps
+                .iter()
+                .map(|cap| {
+                    let on = cap.on.as_deref().unwrap_or("impression");
+                    (
+                        Schema::cap_name(&offer.id, on, &cap.window),
+                        cap.max,
+                        format!("cap of {} {on}s in {}", cap.max, cap.window),
+                    )
+                })
+                .collect();
+            for fatigue in &catalog.settings.fatigue {
+                if offer.tags.iter().any(|t| fatigue.tags.contains(t)) {
+                    let name = Schema::fatigue_name(&fatigue.tags, &fatigue.window);
+                    let what = format!(
+                        "fatigue limit of {} {} impressions in {}",
+                        fatigue.max,
+                        fatigue.tags.join("/"),
+                        fatigue.window
+                    );
+                    limits.push((name, fatigue.max, what));
+                }
+            }
+            offers.push(CompiledOffer { audience, eligibility, html, limits });
         }
 
         for (id, placement) in &catalog.placements {
-            let Some(compiled) = placements.get_mut(id) else {
-                continue;
-            };
+            let Some(compiled) = placements.get_mut(id) else { continue };
             if let Some(fallback) = &placement.fallback {
                 let at = format!("/placements/{}/fallback", pointer_token(id));
                 match offer_index.get(fallback.as_str()) {
                     Some(&i) => {
                         let offer = &catalog.offers[i];
                         if offer.audience.is_some() || offer.eligibility.is_some() {
-                            errors.push(Error::new(
-                                ErrorKind::Invalid,
+                            errors.push(invalid(
                                 at,
-                                format!(
-                                    "fallback {fallback} must have no audience and no eligibility"
-                                ),
+                                format!("fallback {fallback} must have no audience and no eligibility"),
+                            ));
+                        } else if !offer.placements.contains(id) {
+                            errors.push(invalid(
+                                at,
+                                format!("fallback {fallback} is not an offer of placement {id}"),
                             ));
                         }
                         compiled.fallback = Some(i);
                         compiled.offers.retain(|&o| o != i);
                     }
-                    None => errors.push(Error::new(
-                        ErrorKind::Invalid,
-                        at,
-                        format!("unknown offer {fallback}"),
-                    )),
+                    None => errors.push(invalid(at, format!("unknown offer {fallback}"))),
                 }
             }
             compiled.offers.sort_by(|&a, &b| {
                 let (a, b) = (&catalog.offers[a], &catalog.offers[b]);
                 b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id))
             });
+        }
+
+        let mut suppressions = Vec::new();
+        let mut suppression_ids = BTreeSet::new();
+        for (i, s) in catalog.suppressions.iter().enumerate() {
+            let at = format!("/suppressions/{i}");
+            if !suppression_ids.insert(&s.id) {
+                errors.push(invalid(format!("{at}/id"), format!("suppression id {} is used twice", s.id)));
+            }
+            if let Some(when) = compile_rule(&s.when, &format!("{at}/when"), &mut errors) {
+                suppressions.push(CompiledSuppression { when, tags: s.tags.clone() });
+            }
+        }
+
+        let mut experiments = Vec::new();
+        let mut experiment_ids = BTreeSet::new();
+        for (i, e) in catalog.experiments.iter().enumerate() {
+            let at = format!("/experiments/{i}");
+            if !experiment_ids.insert(&e.id) {
+                errors.push(invalid(format!("{at}/id"), format!("experiment id {} is used twice", e.id)));
+            }
+            if !placements.contains_key(&e.placement) {
+                errors.push(invalid(format!("{at}/placement"), format!("unknown placement {}", e.placement)));
+            }
+            let audience =
+                e.audience.as_ref().and_then(|n| audience_index(n, format!("{at}/audience"), &mut errors));
+            if !(0.0..=100.0).contains(&e.traffic) {
+                errors.push(invalid(format!("{at}/traffic"), "traffic is a percentage, 0 to 100".to_owned()));
+            }
+            if let (Some(start), Some(end)) = (e.start, e.end) {
+                if end <= start {
+                    errors.push(invalid(format!("{at}/end"), "end must be after start".to_owned()));
+                }
+            }
+            if e.variants.is_empty() {
+                errors.push(invalid(
+                    format!("{at}/variants"),
+                    "an experiment needs at least one variant".to_owned(),
+                ));
+            }
+            let weights: f64 = e.variants.iter().map(|v| v.weight).sum();
+            if e.variants.iter().any(|v| v.weight < 0.0 || v.weight.fract() != 0.0) {
+                errors
+                    .push(invalid(format!("{at}/variants"), "weights are non-negative integers".to_owned()));
+            } else if !e.variants.is_empty() && weights <= 0.0 {
+                errors.push(invalid(format!("{at}/variants"), "weights sum to 0".to_owned()));
+            }
+            let mut variant_ids = BTreeSet::new();
+            let mut variant_offers = Vec::new();
+            for (j, v) in e.variants.iter().enumerate() {
+                if !variant_ids.insert(&v.id) {
+                    errors.push(invalid(
+                        format!("{at}/variants/{j}/id"),
+                        format!("variant id {} is used twice", v.id),
+                    ));
+                }
+                variant_offers.push(v.offer.as_ref().and_then(|o| match offer_index.get(o.as_str()) {
+                    Some(&k) if catalog.offers[k].placements.contains(&e.placement) => Some(k),
+                    Some(_) => {
+                        errors.push(invalid(
+                            format!("{at}/variants/{j}/offer"),
+                            format!("offer {o} is not an offer of placement {}", e.placement),
+                        ));
+                        None
+                    }
+                    None => {
+                        errors
+                            .push(invalid(format!("{at}/variants/{j}/offer"), format!("unknown offer {o}")));
+                        None
+                    }
+                }));
+            }
+            experiments.push(CompiledExperiment { index: i, audience, offers: variant_offers });
         }
 
         if !errors.is_empty() {
@@ -204,10 +351,13 @@ impl Bundle {
             version,
             catalog,
             stats,
+            schema,
             audience_names,
             audiences,
             offers,
             placements,
+            suppressions,
+            experiments,
         })
     }
 
@@ -216,20 +366,62 @@ impl Bundle {
         let mut catalog = self.catalog.clone();
         if browser {
             catalog.offers.retain(|o| !o.edge_only);
+            let kept: BTreeSet<&str> = catalog.offers.iter().map(|o| o.id.as_str()).collect();
+            for p in catalog.placements.values_mut() {
+                p.fallback = p.fallback.take().filter(|f| kept.contains(f.as_str()));
+            }
+            for e in &mut catalog.experiments {
+                for v in &mut e.variants {
+                    v.offer = v.offer.take().filter(|o| kept.contains(o.as_str()));
+                }
+            }
         }
-        let version = if browser {
-            content_version(&catalog)
-        } else {
-            self.version.clone()
-        };
-        json!({ BUNDLE_TAG: 1, "version": version, "catalog": catalog, "stats": self.stats })
-            .to_string()
+        let version = if browser { content_version(&catalog) } else { self.version.clone() };
+        json!({ BUNDLE_TAG: 1, "version": version, "catalog": catalog, "stats": self.stats }).to_string()
+    }
+
+    /// Every audience's verdict for `data` at `now` (for profile views and debugging).
+    pub fn audiences(&self, data: &Value, now: i64) -> BTreeMap<String, bool> {
+        let scope = rules::Scope { data, now, audiences: &self.audiences };
+        self.audience_names.iter().cloned().zip(self.audiences.iter().map(|r| r.test(&scope))).collect()
+    }
+
+    /// The profile view of `profile` at `now`, audiences evaluated with an empty context.
+    pub fn view(&self, profile: &crate::Profile, now: i64) -> crate::profile::View {
+        let data = profile.rule_data(&self.schema, &Value::Object(Default::default()), now);
+        profile.view(&self.schema, now, self.audiences(&data, now))
     }
 
     /// The ids of the catalog's placements.
     pub fn placement_ids(&self) -> impl Iterator<Item = &str> {
         self.placements.keys().map(String::as_str)
     }
+}
+
+/// Template strings inside `content.data` must parse.
+fn check_templates(value: &Value, at: &str, errors: &mut Vec<Error>) {
+    match value {
+        Value::String(s) => {
+            if let Err(e) = Template::parse(s) {
+                errors.push(e.under(at));
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                check_templates(v, &format!("{at}/{i}"), errors);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                check_templates(v, &format!("{at}/{}", pointer_token(k)), errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn invalid(path: String, message: String) -> Error {
+    Error::new(ErrorKind::Invalid, path, message)
 }
 
 /// The content hash of a catalog. Serialisation is canonical (struct fields in order, maps sorted),

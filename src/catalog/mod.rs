@@ -5,6 +5,9 @@
 
 mod bundle;
 mod model;
+pub mod shape;
 
-pub use bundle::{Bundle, CompiledOffer, CompiledPlacement};
+pub use bundle::{
+    Bundle, CompiledExperiment, CompiledOffer, CompiledPlacement, CompiledSuppression, Ranking,
+};
 pub use model::*;

@@ -1,11 +1,14 @@
 //! Offer decisions: eligibility, ranking, fallback, templates and a trace with one reason for
 //! every offer not chosen (contract §1, §5).
 
+mod experiment;
+pub mod sample;
 pub mod template;
 
-use crate::catalog::Bundle;
+use crate::catalog::{Bundle, CompiledPlacement, Ranking};
 use crate::error::{Error, ErrorKind};
 use crate::hash::fnv1a_64;
+use crate::profile::Consent;
 use crate::profile::Profile;
 use crate::rules::Scope;
 use serde::Serialize;
@@ -72,8 +75,9 @@ pub struct TraceEntry {
     pub reason: String,
 }
 
-/// Decides `request.placement` for `profile`.
-pub fn decide(bundle: &Bundle, profile: &Profile, request: &Request) -> Decision {
+/// Decides `request.placement` for `profile`. The only thing a decision records on the profile
+/// is a new experiment assignment (contract §5).
+pub fn decide(bundle: &Bundle, profile: &mut Profile, request: &Request) -> Decision {
     let mut decision = Decision {
         placement: request.placement.to_owned(),
         decision_id: decision_id(request.seed, request.placement),
@@ -84,98 +88,188 @@ pub fn decide(bundle: &Bundle, profile: &Profile, request: &Request) -> Decision
         error: None,
     };
     let Some(placement) = bundle.placements.get(request.placement) else {
-        decision.error = Some(Error::new(
-            ErrorKind::NotFound,
-            "/placement",
-            format!("unknown placement {}", request.placement),
-        ));
+        let message = format!("unknown placement {}", request.placement);
+        decision.error = Some(Error::new(ErrorKind::NotFound, "/placement", message));
         return decision;
     };
-    let data = profile.rule_data(request.context, request.now);
-    let scope = Scope {
-        data: &data,
-        now: request.now,
-        audiences: &bundle.audiences,
-    };
-    let bot = request
-        .context
-        .pointer("/device/type")
-        .and_then(Value::as_str)
-        == Some("bot");
+    let now = request.now;
+    let bot = request.context.pointer("/device/type").and_then(Value::as_str) == Some("bot");
+    let granted = profile.consent(&bundle.schema) == Consent::Granted;
+    let mut data = profile.rule_data(&bundle.schema, request.context, now);
+    let scope = Scope { data: &data, now, audiences: &bundle.audiences };
 
+    let assignment =
+        if bot || !granted { None } else { experiment::assign(bundle, profile, request.placement, &scope) };
+    let variant_offer = assignment.and_then(|(e, v)| bundle.experiments[e].offers[v]);
+    if let Some((e, v)) = assignment {
+        let experiment = &bundle.catalog.experiments[bundle.experiments[e].index];
+        decision.experiment =
+            Some(ExperimentRef { id: experiment.id.clone(), variant: experiment.variants[v].id.clone() });
+    }
+
+    let suppressed: Vec<(&str, &[String])> = bundle
+        .suppressions
+        .iter()
+        .zip(&bundle.catalog.suppressions)
+        .filter(|(s, _)| s.when.test(&scope))
+        .map(|(s, authored)| (authored.id.as_str(), s.tags.as_slice()))
+        .collect();
+    let check =
+        Check { bundle, profile, scope: &scope, now, bot, granted, suppressed: &suppressed, variant_offer };
+    let mut eligible = Vec::new();
+    let mut trace = Vec::new();
     for &i in &placement.offers {
-        let full = decision.items.len() >= placement.max_items;
-        if full && decision.trace.is_none() {
-            break;
+        match check.eligible(i) {
+            Ok(()) => eligible.push(i),
+            Err(reason) => trace.push((i, false, reason)),
         }
-        let verdict = eligible(bundle, i, &scope, request.now, bot);
-        let (eligible, reason) = match verdict {
-            Ok(()) if full => match decision.items.last() {
-                Some(last) => (true, format!("ranked below {}", last.offer)),
-                None => (true, "placement shows no items".to_owned()),
-            },
-            Ok(()) => {
-                decision.items.push(item(bundle, i, &data));
-                continue;
-            }
-            Err(reason) => (false, reason),
-        };
-        if let Some(trace) = decision.trace.as_mut() {
-            trace.push(TraceEntry {
-                offer: bundle.catalog.offers[i].id.clone(),
-                eligible,
-                reason,
-            });
+    }
+
+    let ranked = rank(bundle, placement, eligible, &mut data, request.seed, variant_offer);
+    for i in ranked {
+        if decision.items.len() < placement.max_items {
+            decision.items.push(item(bundle, i, &data));
+        } else {
+            let reason = match decision.items.last() {
+                Some(last) => format!("ranked below {}", last.offer),
+                None => "the placement shows no items".to_owned(),
+            };
+            trace.push((i, true, reason));
         }
     }
     if let Some(fallback) = placement.fallback {
         if decision.items.is_empty() {
             decision.items.push(item(bundle, fallback, &data));
             decision.fallback = true;
-        } else if let Some(trace) = decision.trace.as_mut() {
-            let offer = bundle.catalog.offers[fallback].id.clone();
-            trace.push(TraceEntry {
-                offer,
-                eligible: true,
-                reason: "fallback, not needed".to_owned(),
-            });
+        } else {
+            trace.push((fallback, true, "fallback, not needed".to_owned()));
         }
+    }
+    if let Some(entries) = decision.trace.as_mut() {
+        entries.extend(trace.into_iter().map(|(i, eligible, reason)| TraceEntry {
+            offer: bundle.catalog.offers[i].id.clone(),
+            eligible,
+            reason,
+        }));
     }
     decision
 }
 
-/// `Ok` when offer `i` may be shown, else the reason it may not.
-fn eligible(bundle: &Bundle, i: usize, scope: &Scope, now: i64, bot: bool) -> Result<(), String> {
-    let offer = &bundle.catalog.offers[i];
-    let compiled = &bundle.offers[i];
-    if bot {
-        return Err("bots get fallbacks only".to_owned());
+/// Everything eligibility depends on, for one decision.
+struct Check<'a> {
+    bundle: &'a Bundle,
+    profile: &'a Profile,
+    scope: &'a Scope<'a>,
+    now: i64,
+    bot: bool,
+    granted: bool,
+    suppressed: &'a [(&'a str, &'a [String])],
+    variant_offer: Option<usize>,
+}
+
+impl Check<'_> {
+    /// `Ok` when offer `i` may be shown, else the reason it may not.
+    fn eligible(&self, i: usize) -> Result<(), String> {
+        let bundle = self.bundle;
+        let offer = &bundle.catalog.offers[i];
+        let compiled = &bundle.offers[i];
+        if self.bot {
+            return Err("bots get fallbacks only".to_owned());
+        }
+        if offer.experiment_only && self.variant_offer != Some(i) {
+            return Err("shown only as an experiment variant".to_owned());
+        }
+        if offer.start.is_some_and(|start| self.now < start) {
+            return Err("schedule has not started".to_owned());
+        }
+        if offer.end.is_some_and(|end| self.now >= end) {
+            return Err("schedule has ended".to_owned());
+        }
+        if let Some((id, _)) =
+            self.suppressed.iter().find(|(_, tags)| offer.tags.iter().any(|t| tags.contains(t)))
+        {
+            return Err(format!("suppressed by {id}"));
+        }
+        if self.granted {
+            for (counter, max, what) in &compiled.limits {
+                let count =
+                    self.profile.computed_value(&bundle.schema, counter, self.now).as_u64().unwrap_or(0);
+                if count >= u64::from(*max) {
+                    return Err(format!("{what} reached"));
+                }
+            }
+        }
+        if let Some(a) = compiled.audience {
+            if !bundle.audiences.get(a).is_some_and(|rule| rule.test(self.scope)) {
+                let name = bundle.audience_names.get(a).map(String::as_str).unwrap_or_default();
+                return Err(format!("audience {name} is false"));
+            }
+        }
+        if let Some(rule) = &compiled.eligibility {
+            if !rule.test(self.scope) {
+                return Err("eligibility rule is false".to_owned());
+            }
+        }
+        Ok(())
     }
-    if offer.experiment_only {
-        return Err("shown only as an experiment variant".to_owned());
-    }
-    if offer.start.is_some_and(|start| now < start) {
-        return Err("schedule has not started".to_owned());
-    }
-    if offer.end.is_some_and(|end| now >= end) {
-        return Err("schedule has ended".to_owned());
-    }
-    if let Some(a) = compiled.audience {
-        if !bundle.audiences.get(a).is_some_and(|rule| rule.test(scope)) {
-            let name = bundle
-                .audience_names
-                .get(a)
-                .map(String::as_str)
-                .unwrap_or_default();
-            return Err(format!("audience {name} is false"));
+}
+
+/// Orders the eligible offers (given in priority order): the experiment variant's offer first,
+/// then by the placement's ranking; ties keep priority order (higher priority, then id).
+fn rank(
+    bundle: &Bundle,
+    placement: &CompiledPlacement,
+    mut eligible: Vec<usize>,
+    data: &mut Value,
+    seed: u64,
+    variant_offer: Option<usize>,
+) -> Vec<usize> {
+    match &placement.ranking {
+        Ranking::Priority => {}
+        Ranking::Formula(rule) => {
+            let mut scored: Vec<(f64, usize)> = eligible
+                .iter()
+                .map(|&i| {
+                    let offer = &bundle.catalog.offers[i];
+                    if let Value::Object(map) = data {
+                        let view = serde_json::json!({ "id": offer.id, "priority": offer.priority, "tags": offer.tags });
+                        map.insert("offer".to_owned(), view);
+                    }
+                    let scope = Scope { data, now: 0, audiences: &bundle.audiences };
+                    let score = rule.evaluate(&scope).as_f64().filter(|f| f.is_finite()).unwrap_or(f64::NEG_INFINITY);
+                    (score, i)
+                })
+                .collect();
+            if let Value::Object(map) = data {
+                map.remove("offer");
+            }
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+            eligible = scored.into_iter().map(|(_, i)| i).collect();
+        }
+        Ranking::Bandit => {
+            let mut rng = sample::Rng::new(seed ^ 0x7468_6f6d_7073_6f6e);
+            let mut sampled: Vec<(f64, usize)> = eligible
+                .iter()
+                .map(|&i| {
+                    let stats = bundle.stats.pointer(&format!("/offers/{}", bundle.catalog.offers[i].id));
+                    let count =
+                        |k: &str| stats.and_then(|s| s.get(k)).and_then(Value::as_u64).unwrap_or(0) as f64;
+                    let (shown, clicked) = (count("impressions"), count("clicks"));
+                    let clicked = clicked.min(shown);
+                    (rng.beta(clicked + 1.0, shown - clicked + 1.0), i)
+                })
+                .collect();
+            sampled.sort_by(|a, b| b.0.total_cmp(&a.0));
+            eligible = sampled.into_iter().map(|(_, i)| i).collect();
         }
     }
-    if let Some(rule) = &compiled.eligibility {
-        if !rule.test(scope) {
-            return Err("eligibility rule is false".to_owned());
+    if let Some(v) = variant_offer {
+        if let Some(pos) = eligible.iter().position(|&i| i == v) {
+            let chosen = eligible.remove(pos);
+            eligible.insert(0, chosen);
         }
     }
-    Ok(())
+    eligible
 }
 
 fn item(bundle: &Bundle, i: usize, data: &Value) -> Item {
@@ -185,11 +279,7 @@ fn item(bundle: &Bundle, i: usize, data: &Value) -> Item {
         tags: offer.tags.clone(),
         content: Content {
             html: bundle.offers[i].html.as_ref().map(|t| t.render(data, true)),
-            data: offer
-                .content
-                .data
-                .as_ref()
-                .map(|d| template::render_data(d, data)),
+            data: offer.content.data.as_ref().map(|d| template::render_data(d, data)),
         },
     }
 }

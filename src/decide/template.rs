@@ -11,10 +11,7 @@ pub struct Template(Vec<Part>);
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
     Text(String),
-    Slot {
-        path: Vec<String>,
-        fallback: Option<String>,
-    },
+    Slot { path: Vec<String>, fallback: Option<String> },
 }
 
 impl Template {
@@ -27,25 +24,18 @@ impl Template {
                 parts.push(Part::Text(rest[..open].to_owned()));
             }
             let after = &rest[open + 2..];
-            let close = after.find("}}").ok_or_else(|| {
-                Error::new(ErrorKind::Invalid, "", "template has `{{` without `}}`")
-            })?;
+            let close = after
+                .find("}}")
+                .ok_or_else(|| Error::new(ErrorKind::Invalid, "", "template has `{{` without `}}`"))?;
             let inner = &after[..close];
             let (path, fallback) = match inner.split_once('|') {
                 Some((p, f)) => (p.trim(), Some(f.trim().to_owned())),
                 None => (inner.trim(), None),
             };
             if path.is_empty() {
-                return Err(Error::new(
-                    ErrorKind::Invalid,
-                    "",
-                    "template slot `{{ }}` names no path",
-                ));
+                return Err(Error::new(ErrorKind::Invalid, "", "template slot `{{ }}` names no path"));
             }
-            parts.push(Part::Slot {
-                path: path.split('.').map(str::to_owned).collect(),
-                fallback,
-            });
+            parts.push(Part::Slot { path: path.split('.').map(str::to_owned).collect(), fallback });
             rest = &after[close + 2..];
         }
         if !rest.is_empty() {
@@ -92,11 +82,7 @@ pub fn render_data(value: &Value, data: &Value) -> Value {
             Err(_) => value.clone(),
         },
         Value::Array(a) => Value::Array(a.iter().map(|v| render_data(v, data)).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), render_data(v, data)))
-                .collect(),
-        ),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), render_data(v, data))).collect()),
         other => other.clone(),
     }
 }
@@ -127,27 +113,18 @@ mod tests {
     #[test]
     fn inserts_values_and_escapes_them() {
         let data = json!({"attributes": {"first_name": "<Dana & co>"}});
-        assert_eq!(
-            render("Hi {{ attributes.first_name }}!", data),
-            "Hi &lt;Dana &amp; co&gt;!"
-        );
+        assert_eq!(render("Hi {{ attributes.first_name }}!", data), "Hi &lt;Dana &amp; co&gt;!");
     }
 
     #[test]
     fn fallback_is_trimmed_and_escaped() {
-        assert_eq!(
-            render("{{ attributes.first_name | <there> }}", json!({})),
-            "&lt;there&gt;"
-        );
+        assert_eq!(render("{{ attributes.first_name | <there> }}", json!({})), "&lt;there&gt;");
         assert_eq!(render("{{ a | x }}", json!({"a": null})), "x");
     }
 
     #[test]
     fn non_strings_are_written_as_json() {
-        assert_eq!(
-            render("{{ a }}/{{ b }}", json!({"a": 3, "b": [1]})),
-            "3/[1]"
-        );
+        assert_eq!(render("{{ a }}/{{ b }}", json!({"a": 3, "b": [1]})), "3/[1]");
     }
 
     #[test]

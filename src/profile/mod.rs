@@ -1,32 +1,21 @@
-//! The visitor's profile: what rules may know about one person.
+//! The visitor's profile: events, streaming computed attributes, identity and consent, held as
+//! per-replica fragments that merge without a central server (contract §3, §4).
 //!
-//! Foundation slice: a profile holds attributes only and feeds the rule data. Events, computed
-//! aggregates, fragments, merge, identity and consent arrive with the Profile issue.
+//! `event` validates events; `aggregate` keeps windowed aggregates in bounded memory; `fragment`
+//! applies events and merges fragments (every field a CRDT); `schema` is what the catalog tells
+//! a profile (computed definitions, caps, fatigue, consent and identity settings); `view` is
+//! what rules and people see.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+pub mod aggregate;
+pub mod event;
+mod fragment;
+mod schema;
+mod view;
 
-/// One visitor's profile.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Profile {
-    /// Attributes from `set` and `identify` traits.
-    #[serde(default)]
-    pub attributes: Map<String, Value>,
-}
+pub use event::{parse_batch, Event, Rejected};
+pub use fragment::{Consent, Fragment, Outcome, MAX_FRAGMENT_BYTES};
+pub use schema::{ComputedDef, Filter, Schema};
+pub use view::View;
 
-impl Profile {
-    /// The data rules see (contract §2) for this profile in `context` at `now`.
-    pub fn rule_data(&self, context: &Value, now: i64) -> Value {
-        let mut data = Map::new();
-        data.insert("attributes".into(), Value::Object(self.attributes.clone()));
-        data.insert("computed".into(), Value::Object(Map::new()));
-        data.insert("visits".into(), Value::from(0));
-        data.insert("first_seen".into(), Value::Null);
-        data.insert("last_seen".into(), Value::Null);
-        data.insert("known".into(), Value::Bool(false));
-        data.insert("context".into(), context.clone());
-        data.insert("now".into(), Value::from(now));
-        Value::Object(data)
-    }
-}
+/// A profile is a fragment: the merge of every fragment known for one person.
+pub type Profile = Fragment;

@@ -1,10 +1,18 @@
 //! JsonLogic rules: compiled once into a compact tree, evaluated many times.
 //!
-//! STUB: only `var`, `==` and `audience` for now; the full engine replaces this file behind the
-//! same API.
+//! This module owns the public API ([`Rule`], [`Names`], [`Scope`], [`compile_audiences`],
+//! [`eval_line`]); `compile` turns JSON into nodes, `eval` runs them and `js` holds the
+//! JavaScript coercions that json-logic-js semantics rest on.
 
-use crate::error::{Error, ErrorKind};
-use serde_json::Value;
+mod compile;
+mod eval;
+mod js;
+#[cfg(test)]
+mod tests;
+
+use crate::error::{pointer_token, Error, ErrorKind};
+use compile::{Compiler, Node};
+use serde_json::{Map, Value};
 
 /// Names a rule may refer to, resolved at compile time.
 #[derive(Debug, Default, Clone, Copy)]
@@ -28,30 +36,40 @@ pub struct Scope<'a> {
 
 /// A compiled rule.
 #[derive(Debug, Clone)]
-pub struct Rule(Node);
-
-#[derive(Debug, Clone)]
-enum Node {
-    Const(Value),
-    Var(Vec<String>),
-    Eq(Box<Node>, Box<Node>),
-    Audience(usize),
+pub struct Rule {
+    node: Node,
+    /// Nesting depth of the rule (the root is 1), bounding the stack an evaluation needs.
+    depth: u16,
 }
 
 impl Rule {
     /// Compiles `rule`; errors carry a JSON pointer relative to the rule.
     pub fn compile(rule: &Value, names: &Names) -> Result<Rule, Error> {
-        compile(rule, names).map(Rule)
+        let mut c = Compiler::new(names);
+        let node = c.rule(rule);
+        match c.errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(Rule { node, depth: c.depth }),
+        }
     }
 
     /// Evaluates the rule.
     pub fn evaluate(&self, scope: &Scope) -> Value {
-        eval(&self.0, scope)
+        eval::run(&self.node, scope).into_value()
     }
 
     /// Evaluates the rule and applies JsonLogic truthiness.
     pub fn test(&self, scope: &Scope) -> bool {
-        truthy(&self.evaluate(scope))
+        eval::run(&self.node, scope).truthy()
+    }
+
+    /// The rule's value when it does not depend on the data, `now` or audiences (after folding).
+    pub fn constant(&self) -> Option<Value> {
+        match &self.node {
+            Node::Const(v) => Some(v.clone()),
+            Node::Num(f) => Some(js::number_value(*f)),
+            _ => None,
+        }
     }
 }
 
@@ -67,80 +85,30 @@ pub fn truthy(v: &Value) -> bool {
     }
 }
 
-fn compile(rule: &Value, names: &Names) -> Result<Node, Error> {
-    let Value::Object(map) = rule else {
-        return Ok(Node::Const(rule.clone()));
-    };
-    let Some((op, args)) = map.iter().next() else {
-        return Ok(Node::Const(rule.clone()));
-    };
-    match op.as_str() {
-        "var" => match args {
-            Value::String(s) => Ok(Node::Var(s.split('.').map(str::to_owned).collect())),
-            _ => Err(Error::new(ErrorKind::Rule, "/var", "var takes a path")),
-        },
-        "==" => match args.as_array().map(Vec::as_slice) {
-            Some([a, b]) => Ok(Node::Eq(
-                Box::new(compile(a, names)?),
-                Box::new(compile(b, names)?),
-            )),
-            _ => Err(Error::new(ErrorKind::Rule, "/==", "== takes 2 arguments")),
-        },
-        "audience" => {
-            let name = args.as_str().unwrap_or_default();
-            names
-                .audiences
-                .iter()
-                .position(|a| a == name)
-                .map(Node::Audience)
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Rule,
-                        "/audience",
-                        format!("unknown audience {name}"),
-                    )
-                })
-        }
-        other => Err(Error::new(
-            ErrorKind::Rule,
-            "",
-            format!("unknown operator {other}"),
-        )),
-    }
-}
-
-fn eval(node: &Node, scope: &Scope) -> Value {
-    match node {
-        Node::Const(v) => v.clone(),
-        Node::Var(path) => path
-            .iter()
-            .try_fold(scope.data, |v, k| v.get(k))
-            .cloned()
-            .unwrap_or(Value::Null),
-        Node::Eq(a, b) => Value::Bool(eval(a, scope) == eval(b, scope)),
-        Node::Audience(i) => Value::Bool(scope.audiences.get(*i).is_some_and(|r| r.test(scope))),
-    }
-}
-
-/// STUB: compiles named audiences (no cycle check yet).
+/// Compiles named audiences (result `i` is `audiences[i]`); they may use each other with
+/// `{"audience": name}`. Every error is reported, with a pointer relative to the audiences object
+/// (`/<name>/…`); cycles are errors.
 pub fn compile_audiences(
     audiences: &[(String, Value)],
     computed: Option<&[String]>,
 ) -> Result<Vec<Rule>, Vec<Error>> {
-    let names: Vec<String> = audiences.iter().map(|(n, _)| n.clone()).collect();
-    let names = Names {
-        audiences: &names,
-        computed,
-    };
+    let names: Vec<String> = audiences.iter().map(|(name, _)| name.clone()).collect();
+    let scope = Names { audiences: &names, computed };
+    let prefix = |name: &str| format!("/{}", pointer_token(name));
     let mut errors = Vec::new();
-    let rules: Vec<Rule> = audiences
-        .iter()
-        .filter_map(|(n, r)| {
-            Rule::compile(r, &names)
-                .map_err(|e| errors.push(e.under(&format!("/{n}"))))
-                .ok()
-        })
-        .collect();
+    let mut rules = Vec::with_capacity(audiences.len());
+    let mut refs = Vec::with_capacity(audiences.len());
+    for (i, (name, rule)) in audiences.iter().enumerate() {
+        if names.iter().take(i).any(|n| n == name) {
+            errors.push(Error::new(ErrorKind::Rule, prefix(name), format!("duplicate audience \"{name}\"")));
+        }
+        let mut c = Compiler::new(&scope);
+        let node = c.rule(rule);
+        errors.extend(c.errors.into_iter().map(|e| e.under(&prefix(name))));
+        rules.push(Rule { node, depth: c.depth });
+        refs.push(c.refs);
+    }
+    check_graph(&names, &rules, &refs, &mut errors);
     if errors.is_empty() {
         Ok(rules)
     } else {
@@ -148,13 +116,110 @@ pub fn compile_audiences(
     }
 }
 
-/// STUB: one `rapport eval` line.
-pub fn eval_line(line: &str) -> String {
-    let Ok(input) = serde_json::from_str::<Value>(line) else {
-        return r#"{"error":"not JSON"}"#.into();
-    };
-    match Rule::compile(&input["rule"], &Names::default()) {
-        Ok(rule) => serde_json::json!({"result": rule.evaluate(&Scope { data: &input["data"], now: 0, audiences: &[] })}).to_string(),
-        Err(e) => serde_json::json!({"error": e.to_string()}).to_string(),
+/// Finds cycles between audiences (one error per cycle found, naming it) and audiences nested
+/// too deeply through the audiences they use. Iterative, so a long chain cannot exhaust the stack.
+fn check_graph(names: &[String], rules: &[Rule], refs: &[Vec<(usize, u16)>], errors: &mut Vec<Error>) {
+    const WHITE: u8 = 0;
+    const GREY: u8 = 1;
+    const BLACK: u8 = 2;
+    let name = |i: usize| names.get(i).map_or("", String::as_str);
+    let mut state = vec![WHITE; rules.len()];
+    // Nesting depth of each audience, counting the audiences it uses.
+    let mut reach = vec![0u32; rules.len()];
+    for root in 0..rules.len() {
+        if state.get(root) != Some(&WHITE) {
+            continue;
+        }
+        let mut stack = vec![(root, 0usize)];
+        if let Some(s) = state.get_mut(root) {
+            *s = GREY;
+        }
+        while let Some((node, next)) = stack.last_mut() {
+            let node = *node;
+            let out = refs.get(node).map_or(&[][..], Vec::as_slice);
+            if let Some(&(to, _)) = out.get(*next) {
+                *next += 1;
+                match state.get(to) {
+                    Some(&WHITE) => {
+                        if let Some(s) = state.get_mut(to) {
+                            *s = GREY;
+                        }
+                        stack.push((to, 0));
+                    }
+                    Some(&GREY) => {
+                        let from = stack.iter().position(|&(n, _)| n == to).unwrap_or(0);
+                        let mut cycle: Vec<&str> = stack.iter().skip(from).map(|&(n, _)| name(n)).collect();
+                        cycle.push(name(to));
+                        errors.push(Error::new(
+                            ErrorKind::Rule,
+                            format!("/{}", pointer_token(name(to))),
+                            format!("audience cycle: {}", cycle.join(" -> ")),
+                        ));
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let own = rules.get(node).map_or(0, |r| u32::from(r.depth));
+            let deepest = out
+                .iter()
+                .filter(|&&(to, _)| state.get(to) == Some(&BLACK))
+                .map(|&(to, at)| u32::from(at).saturating_add(reach.get(to).copied().unwrap_or(0)))
+                .fold(own, u32::max);
+            let inherited =
+                out.iter().any(|&(to, _)| reach.get(to).is_some_and(|&r| r > eval::AUDIENCE_DEPTH));
+            if deepest > eval::AUDIENCE_DEPTH && !inherited {
+                errors.push(Error::new(
+                    ErrorKind::Rule,
+                    format!("/{}", pointer_token(name(node))),
+                    format!(
+                        "audience nests too deeply through the audiences it uses (more than {} levels)",
+                        eval::AUDIENCE_DEPTH
+                    ),
+                ));
+            }
+            if let Some(r) = reach.get_mut(node) {
+                *r = deepest;
+            }
+            if let Some(s) = state.get_mut(node) {
+                *s = BLACK;
+            }
+            stack.pop();
+        }
     }
+}
+
+/// The core of `rapport eval`: one JSON line `{"rule": R, "data": D, "now"?: ms}` in, one line
+/// `{"result": V}` or `{"error": "message"}` out. No audiences are known; computed names are not
+/// checked. `now` defaults to the data's `now`, else 0.
+pub fn eval_line(line: &str) -> String {
+    let input: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return answer("error", Value::String(format!("invalid JSON: {e}"))),
+    };
+    let Some(rule) = input.get("rule") else {
+        return answer("error", Value::String("expected an object with \"rule\" and \"data\"".into()));
+    };
+    let data = input.get("data").unwrap_or(&Value::Null);
+    let ms = |n: &Value| {
+        n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e18).map(|f| f as i64))
+    };
+    let now = match input.get("now") {
+        Some(n) => match ms(n) {
+            Some(n) => n,
+            None => return answer("error", Value::String("\"now\" must be an integer (ms)".into())),
+        },
+        None => data.get("now").and_then(ms).unwrap_or(0),
+    };
+    match Rule::compile(rule, &Names::default()) {
+        Ok(r) => answer("result", r.evaluate(&Scope { data, now, audiences: &[] })),
+        Err(e) => answer("error", Value::String(e.to_string())),
+    }
+}
+
+fn answer(key: &str, v: Value) -> String {
+    let mut m = Map::new();
+    m.insert(key.into(), v);
+    serde_json::to_string(&Value::Object(m))
+        .unwrap_or_else(|_| String::from("{\"error\":\"unprintable result\"}"))
 }

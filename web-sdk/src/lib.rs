@@ -4,10 +4,7 @@
 //! a generic converter). Errors cross as real JS `Error`s whose `name` is the core's stable kind.
 //! DOM, storage and network live in the JS wrapper (`js/`); this crate only decides.
 
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use rapport::{Bundle, Decision, Profile, Request};
 use serde_json::Value;
@@ -24,17 +21,11 @@ impl Engine {
     /// Compiles a catalog or bundle (JSON text); throws an `Error` named after the error kind.
     #[wasm_bindgen(constructor)]
     pub fn new(bundle_json: &str) -> Result<Engine, JsValue> {
-        Bundle::from_json(bundle_json)
-            .map(|bundle| Engine { bundle })
-            .map_err(|errors| {
-                let kind = errors.first().map_or("parse", |e| e.kind.as_str());
-                let message = errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                js_error(kind, &message)
-            })
+        Bundle::from_json(bundle_json).map(|bundle| Engine { bundle }).map_err(|errors| {
+            let kind = errors.first().map_or("parse", |e| e.kind.as_str());
+            let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+            js_error(kind, &message)
+        })
     }
 
     /// The bundle's content version.
@@ -53,25 +44,14 @@ impl Engine {
         seed: Option<f64>,
     ) -> Result<String, JsValue> {
         let context = parse_context(context_json)?;
-        to_json(&self.decision(
-            placement,
-            &context,
-            now,
-            seed.map_or_else(random_seed, |s| s as u64),
-        ))
+        to_json(&self.decision(placement, &context, now, seed.map_or_else(random_seed, |s| s as u64)))
     }
 }
 
 impl Engine {
     fn decision(&self, placement: &str, context: &Value, now: f64, seed: u64) -> Decision {
-        let request = Request {
-            placement,
-            context,
-            now: now as i64,
-            seed,
-            trace: false,
-        };
-        rapport::decide(&self.bundle, &Profile::default(), &request)
+        let request = Request { placement, context, now: now as i64, seed, trace: false };
+        rapport::decide(&self.bundle, &mut Profile::default(), &request)
     }
 }
 
@@ -88,10 +68,7 @@ impl Engine {
             document.query_selector_all("[data-rapport-placement]:not([data-rapport-decision])")?;
         let mut decisions = Vec::new();
         for i in 0..elements.length() {
-            let Some(element) = elements
-                .item(i)
-                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-            else {
+            let Some(element) = elements.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else {
                 continue;
             };
             let Some(placement) = element.get_attribute("data-rapport-placement") else {

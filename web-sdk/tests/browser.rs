@@ -27,34 +27,19 @@ fn render_fills_unfilled_placements_only() {
     let catalog: serde_json::Value =
         serde_json::from_str(include_str!("../../tests/vectors/decide.json")).unwrap();
     let engine = Engine::new(&catalog["catalog"].to_string()).unwrap();
-    let decisions = engine
-        .render(r#"{"page":{"path":"/coats/"}}"#, 1_763_800_000_000.0)
-        .unwrap();
+    let decisions = engine.render(r#"{"page":{"path":"/coats/"}}"#, 1_763_800_000_000.0).unwrap();
     let decisions: serde_json::Value = serde_json::from_str(&decisions).unwrap();
-    assert_eq!(
-        decisions.as_array().unwrap().len(),
-        1,
-        "only the unfilled placement is decided"
-    );
+    assert_eq!(decisions.as_array().unwrap().len(), 1, "only the unfilled placement is decided");
 
     let mine = document.get_element_by_id("mine").unwrap();
-    assert_eq!(
-        mine.get_attribute("data-rapport-offer").as_deref(),
-        Some("hero-coats")
-    );
+    assert_eq!(mine.get_attribute("data-rapport-offer").as_deref(), Some("hero-coats"));
     assert!(mine.get_attribute("data-rapport-decision").is_some());
     let heading = mine.query_selector("h2").unwrap().unwrap();
     // The template fallback `Coat <weather>` arrives escaped: as text, not as markup.
-    assert_eq!(
-        heading.text_content().unwrap(),
-        "Coat <weather>: 10% off coats"
-    );
+    assert_eq!(heading.text_content().unwrap(), "Coat <weather>: 10% off coats");
     assert!(mine.query_selector("weather").unwrap().is_none());
 
     let edge = document.get_element_by_id("edge").unwrap();
     assert_eq!(edge.text_content().unwrap(), "from the edge");
-    assert_eq!(
-        edge.get_attribute("data-rapport-offer").as_deref(),
-        Some("x")
-    );
+    assert_eq!(edge.get_attribute("data-rapport-offer").as_deref(), Some("x"));
 }

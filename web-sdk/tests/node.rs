@@ -11,7 +11,11 @@ fn decide_vectors_hold_in_wasm_under_node() {
 
 #[wasm_bindgen_test]
 fn a_bad_catalog_throws_an_error_named_after_its_kind() {
-    let error = rapport_web::Engine::new("{\"catalog\": 1}").err().unwrap();
-    let error: js_sys::Error = wasm_bindgen::JsCast::dyn_into(error).unwrap();
-    assert_eq!(String::from(error.name()), "parse");
+    let name = |source: &str| {
+        let error = rapport_web::Engine::new(source).err().unwrap();
+        let error: js_sys::Error = wasm_bindgen::JsCast::dyn_into(error).unwrap();
+        String::from(error.name())
+    };
+    assert_eq!(name("{not json"), "parse");
+    assert_eq!(name("{\"catalog\": 1}"), "invalid");
 }

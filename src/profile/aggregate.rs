@@ -1,0 +1,467 @@
+//! Streaming aggregates in bounded memory, as state-based CRDTs.
+//!
+//! A windowed aggregate keeps time buckets of width `window / 60` (rounded up), aligned to
+//! absolute time so every replica cuts the same buckets; at most 61 are kept, so an aggregate is
+//! exact to 1/60 of its window (contract §0). `count` and `sum` keep one slot per origin replica
+//! (a G-counter: merge takes each slot's fuller state), so an event applied by the browser and
+//! again by the edge under the browser's origin is counted once. `min`, `max`, `first`, `last`
+//! and `distinct` are lattices: merge is a pointwise min/max/union, idempotent by nature.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// How many buckets a window spans.
+pub const BUCKETS: i64 = 60;
+/// How many values `distinct` keeps.
+pub const DISTINCT_KEEP: usize = 32;
+/// Sums are kept in millionths, as integers, so they add up exactly in any order.
+const SCALE: f64 = 1_000_000.0;
+
+/// The aggregation functions of contract §1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agg {
+    Count,
+    Sum,
+    Min,
+    Max,
+    First,
+    Last,
+    Distinct,
+}
+
+impl Agg {
+    /// Parses an `agg` name.
+    pub fn parse(name: &str) -> Option<Agg> {
+        Some(match name {
+            "count" => Agg::Count,
+            "sum" => Agg::Sum,
+            "min" => Agg::Min,
+            "max" => Agg::Max,
+            "first" => Agg::First,
+            "last" => Agg::Last,
+            "distinct" => Agg::Distinct,
+            _ => return None,
+        })
+    }
+}
+
+/// A value with the time of the event that set it; ordered by `ts`, then by the value's JSON
+/// (so equal timestamps resolve the same way everywhere).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stamp(pub i64, pub Value);
+
+impl Stamp {
+    fn key(&self) -> (i64, String) {
+        (self.0, self.1.to_string())
+    }
+}
+
+/// One origin's buckets, dense from bucket `0` on: event counts and (for `sum`) sums in
+/// millionths. Canonical: no leading empty bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dense(
+    pub i64,
+    pub Vec<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")] pub Vec<i64>,
+);
+
+impl Dense {
+    fn last(&self) -> i64 {
+        self.0 + self.1.len() as i64 - 1
+    }
+
+    fn slot(&mut self, idx: i64, sums: bool) -> usize {
+        if self.1.is_empty() {
+            self.0 = idx;
+        }
+        if idx < self.0 {
+            let grow = (self.0 - idx) as usize;
+            self.1.splice(0..0, std::iter::repeat_n(0, grow));
+            if sums {
+                self.2.splice(0..0, std::iter::repeat_n(0, grow));
+            }
+            self.0 = idx;
+        }
+        let at = (idx - self.0) as usize;
+        if at >= self.1.len() {
+            self.1.resize(at + 1, 0);
+            if sums {
+                self.2.resize(at + 1, 0);
+            }
+        }
+        at
+    }
+
+    /// Drops buckets at or before `oldest_gone`, then leading empty ones.
+    fn trim(&mut self, oldest_gone: i64) {
+        let mut cut = usize::try_from(oldest_gone - self.0 + 1).unwrap_or(0).min(self.1.len());
+        while cut < self.1.len() && self.1[cut] == 0 {
+            cut += 1;
+        }
+        self.1.drain(..cut);
+        if !self.2.is_empty() {
+            self.2.drain(..cut.min(self.2.len()));
+        }
+        self.0 += cut as i64;
+    }
+}
+
+/// The state of one aggregate. Serialised compactly (it lives in a ≤ 16 KiB fragment).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Series {
+    /// `count` and `sum`: per origin, dense buckets of event counts (and sums).
+    Counter { w: i64, sum: bool, o: BTreeMap<String, Dense> },
+    /// `min` (`max` false) or `max`: per bucket, the extreme.
+    Extreme { w: i64, max: bool, b: Vec<(i64, f64)> },
+    /// `first`: per bucket, the earliest value.
+    First { w: i64, b: Vec<(i64, Stamp)> },
+    /// `last`: the latest value overall (in the window exactly when its ts is).
+    Last { v: Option<Stamp> },
+    /// `distinct`: the most recent values with the ts of their last occurrence, newest first.
+    Distinct { v: Vec<(Value, i64)> },
+}
+
+impl Series {
+    /// An empty aggregate of `agg` over a window of `window_ms` (`None`: lifetime).
+    pub fn new(agg: Agg, window_ms: Option<i64>) -> Series {
+        let w = window_ms.map_or(0, |ms| (ms + BUCKETS - 1) / BUCKETS);
+        match agg {
+            Agg::Count => Series::Counter { w, sum: false, o: BTreeMap::new() },
+            Agg::Sum => Series::Counter { w, sum: true, o: BTreeMap::new() },
+            Agg::Min => Series::Extreme { w, max: false, b: Vec::new() },
+            Agg::Max => Series::Extreme { w, max: true, b: Vec::new() },
+            Agg::First => Series::First { w, b: Vec::new() },
+            Agg::Last => Series::Last { v: None },
+            Agg::Distinct => Series::Distinct { v: Vec::new() },
+        }
+    }
+
+    /// Whether this state was made for `agg` over `window_ms` (a catalog edit can change both).
+    pub fn fits(&self, agg: Agg, window_ms: Option<i64>) -> bool {
+        let fresh = Series::new(agg, window_ms);
+        match (self, &fresh) {
+            (Series::Counter { w, sum, .. }, Series::Counter { w: w2, sum: s2, .. }) => w == w2 && sum == s2,
+            (Series::Extreme { w, max, .. }, Series::Extreme { w: w2, max: m2, .. }) => w == w2 && max == m2,
+            (Series::First { w, .. }, Series::First { w: w2, .. }) => w == w2,
+            (Series::Last { .. }, Series::Last { .. })
+            | (Series::Distinct { .. }, Series::Distinct { .. }) => true,
+            _ => false,
+        }
+    }
+
+    /// Records one event's `value` (ignored where the aggregate needs a number and it is not).
+    pub fn add(&mut self, origin: &str, ts: i64, value: &Value) {
+        match self {
+            Series::Counter { w, sum, o } => {
+                let idx = bucket(ts, *w);
+                let dense = o.entry(origin.to_owned()).or_default();
+                let at = dense.slot(idx, *sum);
+                dense.1[at] += 1;
+                if *sum {
+                    let amount = value.as_f64().map_or(0, |f| (f * SCALE).round() as i64);
+                    dense.2[at] = dense.2[at].saturating_add(amount);
+                }
+            }
+            Series::Extreme { w, max, b } => {
+                let Some(x) = value.as_f64() else { return };
+                let idx = bucket(ts, *w);
+                let max = *max;
+                let slot = bucket_mut(b, idx, || x);
+                *slot = extreme(*slot, x, max);
+            }
+            Series::First { w, b } => {
+                let stamp = Stamp(ts, value.clone());
+                let idx = bucket(ts, *w);
+                let slot = bucket_mut(b, idx, || stamp.clone());
+                if stamp.key() < slot.key() {
+                    *slot = stamp;
+                }
+            }
+            Series::Last { v } => {
+                let stamp = Stamp(ts, value.clone());
+                if v.as_ref().is_none_or(|old| stamp.key() > old.key()) {
+                    *v = Some(stamp);
+                }
+            }
+            Series::Distinct { v } => {
+                merge_distinct(v, vec![(value.clone(), ts)]);
+            }
+        }
+        self.prune();
+    }
+
+    /// Merges another state of the same aggregate (commutative, associative, idempotent).
+    pub fn merge(&mut self, other: &Series) {
+        match (&mut *self, other) {
+            (Series::Counter { w, sum, o }, Series::Counter { w: w2, sum: s2, o: o2 })
+                if w == w2 && sum == s2 =>
+            {
+                let sums = *sum;
+                for (origin, theirs) in o2 {
+                    let mine = o.entry(origin.clone()).or_default();
+                    for (k, &n) in theirs.1.iter().enumerate() {
+                        if n == 0 {
+                            continue;
+                        }
+                        let s = theirs.2.get(k).copied().unwrap_or(0);
+                        let at = mine.slot(theirs.0 + k as i64, sums);
+                        let current = (mine.1[at], mine.2.get(at).copied().unwrap_or(0));
+                        if (n, s) > current {
+                            mine.1[at] = n;
+                            if sums {
+                                mine.2[at] = s;
+                            }
+                        }
+                    }
+                }
+            }
+            (Series::Extreme { w, max, b }, Series::Extreme { w: w2, max: m2, b: b2 })
+                if w == w2 && max == m2 =>
+            {
+                let max = *max;
+                merge_buckets(b, b2, |mine, theirs| *mine = extreme(*mine, *theirs, max));
+            }
+            (Series::First { w, b }, Series::First { w: w2, b: b2 }) if w == w2 => {
+                merge_buckets(b, b2, |mine, theirs| {
+                    if theirs.key() < mine.key() {
+                        *mine = theirs.clone();
+                    }
+                });
+            }
+            (Series::Last { v }, Series::Last { v: Some(theirs) }) => {
+                if v.as_ref().is_none_or(|mine| theirs.key() > mine.key()) {
+                    *v = Some(theirs.clone());
+                }
+            }
+            (Series::Distinct { v }, Series::Distinct { v: theirs }) => merge_distinct(v, theirs.clone()),
+            (mine, theirs) => {
+                // Different shapes: the catalog changed this aggregate. Keep the newer definition's
+                // data deterministically: the larger serialised state wins.
+                if shape_rank(theirs) > shape_rank(mine) {
+                    *mine = theirs.clone();
+                }
+            }
+        }
+        self.prune();
+    }
+
+    /// The aggregate's value at `now` over a window of `window_ms` (`None`: lifetime).
+    pub fn value(&self, agg: Agg, now: i64, window_ms: Option<i64>) -> Value {
+        let in_window = |ts: i64| window_ms.is_none_or(|w| ts > now - w && ts <= now);
+        let live = |idx: i64, w: i64| match window_ms {
+            None => true,
+            Some(win) => idx > bucket(now - win, w) && idx <= bucket(now, w),
+        };
+        match self {
+            Series::Counter { w, o, .. } => {
+                let (mut n, mut sum) = (0u64, 0i64);
+                for dense in o.values() {
+                    for (k, count) in dense.1.iter().enumerate() {
+                        if live(dense.0 + k as i64, *w) {
+                            n += count;
+                            sum = sum.saturating_add(dense.2.get(k).copied().unwrap_or(0));
+                        }
+                    }
+                }
+                match agg {
+                    Agg::Sum => number(sum as f64 / SCALE),
+                    _ => Value::from(n),
+                }
+            }
+            Series::Extreme { w, max, b } => b
+                .iter()
+                .filter(|(idx, _)| live(*idx, *w))
+                .map(|(_, x)| *x)
+                .reduce(|a, x| extreme(a, x, *max))
+                .map_or(Value::Null, number),
+            Series::First { w, b } => {
+                b.iter().find(|(idx, _)| live(*idx, *w)).map_or(Value::Null, |(_, stamp)| stamp.1.clone())
+            }
+            Series::Last { v } => v.as_ref().filter(|s| in_window(s.0)).map_or(Value::Null, |s| s.1.clone()),
+            Series::Distinct { v } => {
+                Value::Array(v.iter().filter(|(_, ts)| in_window(*ts)).map(|(x, _)| x.clone()).collect())
+            }
+        }
+    }
+
+    /// Keeps the 61 newest buckets: enough for the window at any `now` from the newest event on.
+    fn prune(&mut self) {
+        fn keep<T>(b: &mut Vec<(i64, T)>) {
+            if let Some(newest) = b.last().map(|(idx, _)| *idx) {
+                b.retain(|(idx, _)| *idx > newest - BUCKETS - 1);
+            }
+        }
+        match self {
+            Series::Counter { w, o, .. } if *w > 0 => {
+                if let Some(newest) = o.values().filter(|d| !d.1.is_empty()).map(Dense::last).max() {
+                    for dense in o.values_mut() {
+                        dense.trim(newest - BUCKETS - 1);
+                    }
+                    o.retain(|_, d| !d.1.is_empty());
+                }
+            }
+            Series::Extreme { w, b, .. } if *w > 0 => keep(b),
+            Series::First { w, b } if *w > 0 => keep(b),
+            _ => {}
+        }
+    }
+}
+
+/// The bucket of `ts` for width `w` (0: the one lifetime bucket).
+fn bucket(ts: i64, w: i64) -> i64 {
+    if w == 0 {
+        0
+    } else {
+        ts.div_euclid(w)
+    }
+}
+
+fn bucket_mut<T>(b: &mut Vec<(i64, T)>, idx: i64, init: impl FnOnce() -> T) -> &mut T {
+    let i = match b.binary_search_by(|(k, _)| k.cmp(&idx)) {
+        Ok(i) => i,
+        Err(i) => {
+            b.insert(i, (idx, init()));
+            i
+        }
+    };
+    &mut b[i].1
+}
+
+fn merge_buckets<T: Clone>(mine: &mut Vec<(i64, T)>, theirs: &[(i64, T)], mut join: impl FnMut(&mut T, &T)) {
+    for (idx, value) in theirs {
+        match mine.binary_search_by(|(k, _)| k.cmp(idx)) {
+            Ok(i) => join(&mut mine[i].1, value),
+            Err(i) => mine.insert(i, (*idx, value.clone())),
+        }
+    }
+}
+
+fn extreme(a: f64, b: f64, max: bool) -> f64 {
+    match (a.total_cmp(&b), max) {
+        (Ordering::Less, true) | (Ordering::Greater, false) => b,
+        _ => a,
+    }
+}
+
+/// Union with the latest ts per value, newest first (ties by the value's JSON), top 32.
+fn merge_distinct(mine: &mut Vec<(Value, i64)>, theirs: Vec<(Value, i64)>) {
+    for (value, ts) in theirs {
+        match mine.iter_mut().find(|(v, _)| *v == value) {
+            Some(entry) => entry.1 = entry.1.max(ts),
+            None => mine.push((value, ts)),
+        }
+    }
+    mine.sort_by(|(a, ta), (b, tb)| tb.cmp(ta).then_with(|| a.to_string().cmp(&b.to_string())));
+    mine.truncate(DISTINCT_KEEP);
+}
+
+fn shape_rank(s: &Series) -> (u8, i64) {
+    match s {
+        Series::Counter { w, .. } => (0, *w),
+        Series::Extreme { w, max, .. } => (2 + u8::from(*max), *w),
+        Series::First { w, .. } => (4, *w),
+        Series::Last { .. } => (5, 0),
+        Series::Distinct { .. } => (6, 0),
+    }
+}
+
+/// A JSON number, integral when it is (so `2`, not `2.0`); `null` when not finite.
+pub fn number(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Value::from(x as i64)
+    } else {
+        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const H: i64 = 3_600_000;
+
+    #[test]
+    fn a_windowed_count_forgets_what_leaves_the_window() {
+        let mut s = Series::new(Agg::Count, Some(H));
+        for ts in [10 * H, 10 * H + 1000, 10 * H + H / 2] {
+            s.add("edge", ts, &Value::Null);
+        }
+        assert_eq!(s.value(Agg::Count, 10 * H + H / 2, Some(H)), json!(3));
+        assert_eq!(s.value(Agg::Count, 11 * H + H / 4, Some(H)), json!(1));
+        assert_eq!(s.value(Agg::Count, 12 * H, Some(H)), json!(0));
+    }
+
+    #[test]
+    fn sums_are_exact_in_any_order() {
+        let mut a = Series::new(Agg::Sum, None);
+        let mut b = Series::new(Agg::Sum, None);
+        for x in [0.1, 0.2, 0.3] {
+            a.add("edge", 1, &json!(x));
+        }
+        for x in [0.3, 0.2, 0.1] {
+            b.add("edge", 1, &json!(x));
+        }
+        assert_eq!(a.value(Agg::Sum, 1, None), json!(0.6));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn counters_merge_once_per_origin() {
+        let mut browser = Series::new(Agg::Count, None);
+        browser.add("browser:d1", 1, &Value::Null);
+        browser.add("browser:d1", 2, &Value::Null);
+        // The edge applied one of the browser's events, under the browser's origin.
+        let mut edge = Series::new(Agg::Count, None);
+        edge.add("browser:d1", 1, &Value::Null);
+        edge.add("edge", 3, &Value::Null);
+        let mut merged = browser.clone();
+        merged.merge(&edge);
+        assert_eq!(merged.value(Agg::Count, 5, None), json!(3));
+        let mut again = merged.clone();
+        again.merge(&merged);
+        assert_eq!(again, merged);
+    }
+
+    #[test]
+    fn memory_is_bounded_however_many_events_arrive() {
+        let mut s = Series::new(Agg::Sum, Some(24 * H));
+        for i in 0..100_000i64 {
+            s.add("edge", i * 60_000, &json!(1));
+        }
+        let Series::Counter { o, .. } = &s else { unreachable!() };
+        assert!(o["edge"].1.len() <= 61, "{}", o["edge"].1.len());
+    }
+
+    #[test]
+    fn distinct_keeps_the_32_most_recent_values() {
+        let mut s = Series::new(Agg::Distinct, None);
+        for i in 0..40 {
+            s.add("edge", i, &json!(format!("v{i}")));
+        }
+        s.add("edge", 100, &json!("v0"));
+        let v = s.value(Agg::Distinct, 100, None);
+        assert_eq!(v.as_array().unwrap().len(), 32);
+        assert_eq!(v[0], json!("v0"));
+        assert_eq!(v[1], json!("v39"));
+    }
+
+    #[test]
+    fn first_last_min_max_follow_timestamps_not_arrival() {
+        let mut first = Series::new(Agg::First, None);
+        let mut last = Series::new(Agg::Last, None);
+        let mut min = Series::new(Agg::Min, None);
+        for (ts, v) in [(5, "b"), (1, "a"), (9, "c")] {
+            first.add("edge", ts, &json!(v));
+            last.add("edge", ts, &json!(v));
+            min.add("edge", ts, &json!(ts));
+        }
+        assert_eq!(first.value(Agg::First, 10, None), json!("a"));
+        assert_eq!(last.value(Agg::Last, 10, None), json!("c"));
+        assert_eq!(min.value(Agg::Min, 10, None), json!(1));
+        assert_eq!(Series::new(Agg::Max, None).value(Agg::Max, 10, None), Value::Null);
+    }
+}

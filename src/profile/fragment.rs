@@ -1,0 +1,426 @@
+//! A profile fragment: what one replica knows of one person, and how fragments merge.
+//!
+//! Every field is a state-based CRDT, so merge is commutative, associative and idempotent:
+//! identities are a grow-only set (first-seen time per id), consent and attributes are
+//! last-writer-wins registers ordered by `(ts, event id)` (attributes keep one register per
+//! source, so both merge policies can be read off the same state), aggregates are the CRDTs of
+//! `aggregate`, visits are kept per origin, `first_seen`/`last_seen` are min/max, experiment
+//! assignments keep the earliest. ARCHITECTURE.md explains each law.
+
+use super::aggregate::Series;
+use super::event::Event;
+use super::schema::{Filter, Schema};
+use crate::hash::fnv1a_64;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The size a fragment stays under, as JSON, for catalogs of ordinary size.
+pub const MAX_FRAGMENT_BYTES: usize = 16 * 1024;
+/// How many attributes a profile keeps (the most recently set).
+pub const MAX_ATTRIBUTES: usize = 32;
+/// How many identities a profile keeps (the earliest recorded).
+pub const MAX_IDENTITIES: usize = 16;
+/// How many origins' visit counts a profile keeps (the most recently active).
+pub const MAX_ORIGINS: usize = 8;
+/// How many recent event ids a fragment remembers to make retries safe.
+pub const RECENT_IDS: usize = 32;
+/// How many visit spans an origin keeps before folding the oldest into a count.
+const SPANS: usize = 8;
+/// The namespace of the id a profile is created with (a cookie or device id).
+pub const ANONYMOUS: &str = "anonymous";
+
+/// A personalization consent state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Consent {
+    Pending,
+    Granted,
+    /// Ordered last: on equal timestamps `denied` wins.
+    Denied,
+}
+
+impl Consent {
+    /// The contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consent::Pending => "pending",
+            Consent::Granted => "granted",
+            Consent::Denied => "denied",
+        }
+    }
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", content = "reason", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The event changed the fragment.
+    Applied,
+    /// The replica had already applied this event id: nothing changed.
+    Duplicate,
+    /// Not applied, deliberately (no consent, or older than the replica can deduplicate).
+    Dropped(&'static str),
+}
+
+/// One identity: namespace, id, and when it was first recorded.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Identity(pub i64, pub String, pub String);
+
+/// One attribute value from one source: `(source, ts, event id, value)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attr(pub String, pub i64, pub String, pub Value);
+
+/// The visits of one origin: events applied, visits folded away, recent visit spans.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Visits(pub u64, pub u64, pub Vec<(i64, i64)>);
+
+/// What one replica knows of one person.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fragment {
+    /// The replica that keeps this fragment (`edge`, `browser:<device>`, `crm`…).
+    pub replica: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<Identity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<(i64, Consent)>,
+    /// The first request's country `(ts, country)`, for `opt_in_countries`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<(i64, String)>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, Vec<Attr>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub computed: BTreeMap<String, Series>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub visits: BTreeMap<String, Visits>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<(i64, i64)>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub experiments: BTreeMap<String, (i64, String)>,
+    /// Recent `(ts, hashed event id)`, newest first: retries of these change nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent: Vec<(i64, String)>,
+}
+
+impl Fragment {
+    /// A new fragment for `replica`, of the profile first known as `profile_id`.
+    pub fn new(replica: &str, profile_id: &str) -> Fragment {
+        Fragment {
+            replica: replica.to_owned(),
+            ids: vec![Identity(0, ANONYMOUS.to_owned(), profile_id.to_owned())],
+            ..Fragment::default()
+        }
+    }
+
+    /// Parses a fragment's JSON.
+    pub fn from_json(text: &str) -> Result<Fragment, crate::Error> {
+        serde_json::from_str(text).map_err(|e| {
+            crate::Error::new(crate::ErrorKind::Parse, "", format!("not a profile fragment: {e}"))
+        })
+    }
+
+    /// The profile key: the bare id of the first identity recorded (experiment allocation).
+    pub fn key(&self) -> Option<&str> {
+        self.ids.first().map(|i| i.2.as_str())
+    }
+
+    /// Whether the profile has a non-anonymous identity.
+    pub fn known(&self) -> bool {
+        self.ids.iter().any(|i| i.1 != ANONYMOUS)
+    }
+
+    /// The personalization consent in force.
+    pub fn consent(&self, schema: &Schema) -> Consent {
+        if let Some((_, c)) = self.consent {
+            return c;
+        }
+        match &self.region {
+            Some((_, country)) if schema.opt_in_countries.iter().any(|c| c == country) => Consent::Pending,
+            _ => schema.consent_default,
+        }
+    }
+
+    /// Records the country of a request, for `opt_in_countries` (the first one counts).
+    pub fn observe_country(&mut self, country: &str, ts: i64) {
+        let candidate = (ts, country.to_owned());
+        if self.region.as_ref().is_none_or(|r| candidate < *r) {
+            self.region = Some(candidate);
+        }
+    }
+
+    /// Records a sticky experiment assignment; an earlier one is kept.
+    pub fn assign(&mut self, experiment: &str, variant: &str, ts: i64) {
+        let candidate = (ts, variant.to_owned());
+        let slot = self.experiments.entry(experiment.to_owned()).or_insert_with(|| candidate.clone());
+        if candidate < *slot {
+            *slot = candidate;
+        }
+    }
+
+    /// Applies one validated event (contract §3, §4). Idempotent per event id.
+    pub fn apply(&mut self, schema: &Schema, event: &Event) -> Outcome {
+        let tag = (event.ts, id_hash(&event.id));
+        if self.recent.iter().any(|r| r.1 == tag.1) {
+            return Outcome::Duplicate;
+        }
+        if self.recent.len() >= RECENT_IDS && self.recent.last().is_some_and(|oldest| tag < *oldest) {
+            return Outcome::Dropped("older than the events this replica can still deduplicate");
+        }
+        if event.kind == "consent" {
+            let status = match event.props.get("personalization").and_then(Value::as_str) {
+                Some("granted") => Consent::Granted,
+                _ => Consent::Denied,
+            };
+            self.merge_consent(Some((event.ts, status)));
+            self.remember(tag);
+            return Outcome::Applied;
+        }
+        if self.consent(schema) != Consent::Granted {
+            return Outcome::Dropped("no personalization consent");
+        }
+        let origin = event.origin.as_deref().unwrap_or(&self.replica).to_owned();
+        if event.kind == "identify" {
+            self.identify(schema, event);
+        }
+        if let Some(attributes) = event.attributes() {
+            let source = origin.split(':').next().unwrap_or_default();
+            for (name, value) in attributes {
+                let attr = Attr(source.to_owned(), event.ts, event.id.clone(), value.clone());
+                merge_attr(self.attrs.entry(name.clone()).or_default(), &attr);
+            }
+            prune_attrs(&mut self.attrs);
+        }
+        let mut data = None;
+        for def in schema.computed.iter().filter(|d| d.event == event.kind) {
+            let passes = match &def.filter {
+                Filter::All => true,
+                Filter::Offers(offers) => event
+                    .props
+                    .get("offer")
+                    .and_then(Value::as_str)
+                    .is_some_and(|o| offers.iter().any(|x| x == o)),
+                Filter::Rule(rule) => {
+                    let data = data.get_or_insert_with(|| event_data(event));
+                    rule.test(&crate::rules::Scope { data, now: event.ts, audiences: &[] })
+                }
+            };
+            if !passes {
+                continue;
+            }
+            let value = if def.field.is_empty() {
+                Value::Null
+            } else {
+                let data = data.get_or_insert_with(|| event_data(event));
+                def.field.iter().try_fold(&*data, |v, k| v.get(k)).cloned().unwrap_or(Value::Null)
+            };
+            let series =
+                self.computed.entry(def.name.clone()).or_insert_with(|| Series::new(def.agg, def.window));
+            if !series.fits(def.agg, def.window) {
+                *series = Series::new(def.agg, def.window);
+            }
+            series.add(&origin, event.ts, &value);
+        }
+        let visits = self.visits.entry(origin).or_default();
+        visits.0 += 1;
+        add_span(&mut visits.2, &mut visits.1, event.ts, schema.session_timeout);
+        prune_origins(&mut self.visits);
+        self.seen = Some(match self.seen {
+            None => (event.ts, event.ts),
+            Some((first, last)) => (first.min(event.ts), last.max(event.ts)),
+        });
+        self.remember(tag);
+        Outcome::Applied
+    }
+
+    /// `identify`: links the id, or starts a fresh profile when it names a different person in a
+    /// unique namespace (a shared device must not collapse two customers).
+    fn identify(&mut self, schema: &Schema, event: &Event) {
+        let text = |k: &str| event.props.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let (namespace, id) = (text("namespace"), text("id"));
+        let conflict = schema.unique_namespaces.contains(&namespace)
+            && self.ids.iter().any(|i| i.1 == namespace && i.2 != id);
+        if conflict {
+            let kept =
+                (self.replica.clone(), self.consent, self.region.clone(), std::mem::take(&mut self.recent));
+            *self = Fragment {
+                replica: kept.0,
+                consent: kept.1,
+                region: kept.2,
+                recent: kept.3,
+                ..Fragment::default()
+            };
+        }
+        merge_ids(&mut self.ids, &[Identity(event.ts, namespace, id)]);
+    }
+
+    fn remember(&mut self, tag: (i64, String)) {
+        merge_recent(&mut self.recent, std::slice::from_ref(&tag));
+    }
+
+    fn merge_consent(&mut self, other: Option<(i64, Consent)>) {
+        if let Some(theirs) = other {
+            if self.consent.is_none_or(|mine| theirs > mine) {
+                self.consent = Some(theirs);
+            }
+        }
+    }
+
+    /// Merges another fragment of the same person into this one (keeping this replica's name).
+    pub fn merge(&mut self, other: &Fragment) {
+        merge_ids(&mut self.ids, &other.ids);
+        self.merge_consent(other.consent);
+        if let Some((ts, country)) = &other.region {
+            self.observe_country(country, *ts);
+        }
+        for (name, values) in &other.attrs {
+            let mine = self.attrs.entry(name.clone()).or_default();
+            for attr in values {
+                merge_attr(mine, attr);
+            }
+        }
+        prune_attrs(&mut self.attrs);
+        for (name, series) in &other.computed {
+            match self.computed.get_mut(name) {
+                Some(mine) => mine.merge(series),
+                None => {
+                    self.computed.insert(name.clone(), series.clone());
+                }
+            }
+        }
+        for (origin, visits) in &other.visits {
+            let mine = self.visits.entry(origin.clone()).or_default();
+            if visits > mine {
+                *mine = visits.clone();
+            }
+        }
+        prune_origins(&mut self.visits);
+        self.seen = match (self.seen, other.seen) {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        };
+        for (experiment, (ts, variant)) in &other.experiments {
+            self.assign(experiment, variant, *ts);
+        }
+        merge_recent(&mut self.recent, &other.recent);
+    }
+
+    /// Whether two fragments may be merged: they share an identity and no unique namespace
+    /// names two different people.
+    pub fn same_person(&self, other: &Fragment, schema: &Schema) -> bool {
+        let shares = self.ids.iter().any(|a| other.ids.iter().any(|b| a.1 == b.1 && a.2 == b.2));
+        let clash = self.ids.iter().any(|a| {
+            schema.unique_namespaces.contains(&a.1) && other.ids.iter().any(|b| a.1 == b.1 && a.2 != b.2)
+        });
+        shares && !clash
+    }
+
+    /// The fragment as JSON (its size is what the 16 KiB bound is about).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The data a `where` rule or a `field` path sees: `{event: {type, ts, props}}` and the bare
+/// `{type, ts, props}` paths of `field`.
+fn event_data(event: &Event) -> Value {
+    let inner = serde_json::json!({ "type": event.kind, "ts": event.ts, "props": event.props });
+    let mut data = inner.clone();
+    if let Value::Object(map) = &mut data {
+        map.insert("event".to_owned(), inner);
+    }
+    data
+}
+
+/// 48 bits of the id's hash: collisions among 32 recent ids are negligible (~1e-12).
+fn id_hash(id: &str) -> String {
+    format!("{:012x}", fnv1a_64(id.as_bytes()) >> 16)
+}
+
+fn merge_ids(mine: &mut Vec<Identity>, theirs: &[Identity]) {
+    for identity in theirs {
+        match mine.iter_mut().find(|i| i.1 == identity.1 && i.2 == identity.2) {
+            Some(existing) => existing.0 = existing.0.min(identity.0),
+            None => mine.push(identity.clone()),
+        }
+    }
+    mine.sort();
+    mine.truncate(MAX_IDENTITIES);
+}
+
+/// Keeps, per source, the value with the greatest `(ts, event id)`.
+fn merge_attr(mine: &mut Vec<Attr>, attr: &Attr) {
+    match mine.iter_mut().find(|a| a.0 == attr.0) {
+        Some(existing) => {
+            if (attr.1, &attr.2) > (existing.1, &existing.2) {
+                *existing = attr.clone();
+            }
+        }
+        None => {
+            mine.push(attr.clone());
+            mine.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+    }
+}
+
+/// Keeps the `MAX_ATTRIBUTES` most recently set attributes (ties by name).
+fn prune_attrs(attrs: &mut BTreeMap<String, Vec<Attr>>) {
+    if attrs.len() <= MAX_ATTRIBUTES {
+        return;
+    }
+    let newest = |values: &Vec<Attr>| values.iter().map(|a| a.1).max().unwrap_or(i64::MIN);
+    let mut ranked: Vec<(i64, String)> = attrs.iter().map(|(k, v)| (newest(v), k.clone())).collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    for (_, name) in ranked.into_iter().skip(MAX_ATTRIBUTES) {
+        attrs.remove(&name);
+    }
+}
+
+/// Keeps the `MAX_ORIGINS` origins with the latest activity (ties by name).
+fn prune_origins(visits: &mut BTreeMap<String, Visits>) {
+    if visits.len() <= MAX_ORIGINS {
+        return;
+    }
+    let last = |v: &Visits| v.2.last().map_or(i64::MIN, |s| s.1);
+    let mut ranked: Vec<(i64, String)> = visits.iter().map(|(k, v)| (last(v), k.clone())).collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    for (_, origin) in ranked.into_iter().skip(MAX_ORIGINS) {
+        visits.remove(&origin);
+    }
+}
+
+/// Union of recent ids, newest first, `RECENT_IDS` kept.
+fn merge_recent(mine: &mut Vec<(i64, String)>, theirs: &[(i64, String)]) {
+    for tag in theirs {
+        if !mine.iter().any(|t| t.1 == tag.1) {
+            mine.push(tag.clone());
+        }
+    }
+    mine.sort_by(|a, b| b.cmp(a));
+    mine.truncate(RECENT_IDS);
+}
+
+/// Adds an event at `ts` to visit spans: a gap of `timeout` or more starts a new visit.
+fn add_span(spans: &mut Vec<(i64, i64)>, folded: &mut u64, ts: i64, timeout: i64) {
+    spans.push((ts, ts));
+    spans.sort();
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+    for &(start, end) in spans.iter() {
+        match merged.last_mut() {
+            Some(last) if start - last.1 < timeout => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    while merged.len() > SPANS {
+        merged.remove(0);
+        *folded += 1;
+    }
+    *spans = merged;
+}
+
+impl Visits {
+    /// Visits of this origin: folded ones plus the spans kept.
+    pub fn count(&self) -> u64 {
+        self.1 + self.2.len() as u64
+    }
+}

@@ -1,0 +1,235 @@
+//! What the catalog tells a profile: computed definitions (including the hidden counters behind
+//! caps and fatigue), the session timeout, identity and consent settings, the merge policy.
+
+use super::aggregate::Agg;
+use super::fragment::Consent;
+use crate::catalog::Catalog;
+use crate::duration::{parse_ms, parse_window, Window, MAX_WINDOW_MS};
+use crate::error::{pointer_token, Error, ErrorKind};
+use crate::rules::{Names, Rule};
+use serde_json::Value;
+
+/// Prefix of the hidden aggregates that count impressions and clicks for caps and fatigue. `~`
+/// is not allowed in catalog identifiers, so they never clash with a marketer's names.
+pub const HIDDEN: char = '~';
+
+/// Which events an aggregate counts, beyond their type.
+#[derive(Debug, Clone)]
+pub enum Filter {
+    /// Every event of the type.
+    All,
+    /// Events for which the `where` rule holds.
+    Rule(Rule),
+    /// Events whose `props.offer` is one of these offers.
+    Offers(Vec<String>),
+}
+
+/// One aggregate kept on the profile.
+#[derive(Debug, Clone)]
+pub struct ComputedDef {
+    pub name: String,
+    pub event: String,
+    pub filter: Filter,
+    pub agg: Agg,
+    /// Path into `{type, ts, props}`; empty for `count`.
+    pub field: Vec<String>,
+    /// Window in ms; `None` for lifetime.
+    pub window: Option<i64>,
+}
+
+impl ComputedDef {
+    /// Whether the aggregate is one of the catalog's (shown in views) or a hidden counter.
+    pub fn visible(&self) -> bool {
+        !self.name.starts_with(HIDDEN)
+    }
+}
+
+/// Everything a fragment needs from the catalog to apply events and be viewed.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub computed: Vec<ComputedDef>,
+    pub session_timeout: i64,
+    pub unique_namespaces: Vec<String>,
+    pub consent_default: Consent,
+    pub opt_in_countries: Vec<String>,
+    /// `Some(sources)` for the `precedence` merge policy; `None` for `latest`.
+    pub precedence: Option<Vec<String>>,
+}
+
+impl Schema {
+    /// The name of the hidden counter behind a cap.
+    pub fn cap_name(offer: &str, on: &str, window: &str) -> String {
+        format!("{HIDDEN}cap{HIDDEN}{offer}{HIDDEN}{on}{HIDDEN}{window}")
+    }
+
+    /// The name of the hidden counter behind a fatigue rule.
+    pub fn fatigue_name(tags: &[String], window: &str) -> String {
+        format!("{HIDDEN}fatigue{HIDDEN}{}{HIDDEN}{window}", tags.join(","))
+    }
+
+    /// Compiles the catalog's settings and computed definitions; every error, with its pointer.
+    pub fn compile(catalog: &Catalog, errors: &mut Vec<Error>) -> Schema {
+        let settings = &catalog.settings;
+        let mut computed = Vec::new();
+        let no_names: [String; 0] = [];
+        let event_names = Names { audiences: &no_names, computed: Some(&no_names) };
+        for (name, def) in &catalog.computed {
+            let at = format!("/computed/{}", pointer_token(name));
+            let Some(agg) = Agg::parse(&def.agg) else {
+                errors.push(invalid(
+                    &format!("{at}/agg"),
+                    "agg must be one of count sum min max first last distinct",
+                ));
+                continue;
+            };
+            let field: Vec<String> =
+                def.field.as_deref().map(|f| f.split('.').map(str::to_owned).collect()).unwrap_or_default();
+            if agg != Agg::Count && field.is_empty() {
+                errors.push(invalid(
+                    &format!("{at}/field"),
+                    &format!("{} needs a field, like props.total", def.agg),
+                ));
+            }
+            let window = match def.window.as_deref().map(|w| parse_window(w, Some(MAX_WINDOW_MS))) {
+                None | Some(Ok(Window::Lifetime)) => None,
+                Some(Ok(Window::Ms(ms))) => Some(ms),
+                Some(Err(e)) => {
+                    errors.push(e.under(&format!("{at}/window")));
+                    None
+                }
+            };
+            let filter = match &def.filter {
+                None => Filter::All,
+                Some(rule) => match Rule::compile(rule, &event_names) {
+                    Ok(rule) => Filter::Rule(rule),
+                    Err(e) => {
+                        errors.push(e.under(&format!("{at}/where")));
+                        Filter::All
+                    }
+                },
+            };
+            computed.push(ComputedDef {
+                name: name.clone(),
+                event: def.event.clone(),
+                filter,
+                agg,
+                field,
+                window,
+            });
+        }
+        for (i, offer) in catalog.offers.iter().enumerate() {
+            for (j, cap) in offer.caps.iter().enumerate() {
+                let at = format!("/offers/{i}/caps/{j}");
+                let on = cap.on.as_deref().unwrap_or("impression");
+                if !matches!(on, "impression" | "click") {
+                    errors.push(invalid(&format!("{at}/on"), "on must be impression or click"));
+                }
+                let window = hidden_window(&cap.window, &format!("{at}/window"), errors);
+                computed.push(ComputedDef {
+                    name: Schema::cap_name(&offer.id, on, &cap.window),
+                    event: on.to_owned(),
+                    filter: Filter::Offers(vec![offer.id.clone()]),
+                    agg: Agg::Count,
+                    field: Vec::new(),
+                    window,
+                });
+            }
+        }
+        for (i, fatigue) in settings.fatigue.iter().enumerate() {
+            let window = hidden_window(&fatigue.window, &format!("/settings/fatigue/{i}/window"), errors);
+            let offers = catalog
+                .offers
+                .iter()
+                .filter(|o| o.tags.iter().any(|t| fatigue.tags.contains(t)))
+                .map(|o| o.id.clone())
+                .collect();
+            computed.push(ComputedDef {
+                name: Schema::fatigue_name(&fatigue.tags, &fatigue.window),
+                event: "impression".to_owned(),
+                filter: Filter::Offers(offers),
+                agg: Agg::Count,
+                field: Vec::new(),
+                window,
+            });
+        }
+        let session_timeout = match settings.session_timeout.as_deref().map(parse_ms) {
+            None => 30 * 60 * 1000,
+            Some(Ok(ms)) => ms,
+            Some(Err(e)) => {
+                errors.push(e.under("/settings/session_timeout"));
+                30 * 60 * 1000
+            }
+        };
+        let consent = settings.consent.clone().unwrap_or_default();
+        let consent_default = match consent.default.as_deref() {
+            None | Some("pending") => Consent::Pending,
+            Some("granted") => Consent::Granted,
+            Some("denied") => Consent::Denied,
+            Some(_) => {
+                errors
+                    .push(invalid("/settings/consent/default", "default must be granted, denied or pending"));
+                Consent::Pending
+            }
+        };
+        let precedence = match &settings.merge_policy {
+            None => None,
+            Some(policy) => match policy.get("attributes") {
+                None => None,
+                Some(Value::String(s)) if s == "latest" => None,
+                Some(Value::Object(p)) => match p.get("precedence").and_then(Value::as_array) {
+                    Some(list) if list.iter().all(Value::is_string) && p.len() == 1 => {
+                        Some(list.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    }
+                    _ => {
+                        errors.push(invalid(
+                            "/settings/merge_policy/attributes",
+                            "expected {\"precedence\": [sources]}",
+                        ));
+                        None
+                    }
+                },
+                Some(_) => {
+                    errors.push(invalid(
+                        "/settings/merge_policy/attributes",
+                        "expected \"latest\" or {\"precedence\": [...]}",
+                    ));
+                    None
+                }
+            },
+        };
+        if let Some(Value::Object(p)) = &settings.merge_policy {
+            if let Some(k) = p.keys().find(|k| *k != "attributes") {
+                errors
+                    .push(invalid(&format!("/settings/merge_policy/{}", pointer_token(k)), "unknown field"));
+            }
+        }
+        Schema {
+            computed,
+            session_timeout,
+            unique_namespaces: settings.unique_namespaces.clone().unwrap_or_else(|| vec!["crm".to_owned()]),
+            consent_default,
+            opt_in_countries: consent.opt_in_countries,
+            precedence,
+        }
+    }
+
+    /// The definition of a computed or hidden aggregate.
+    pub fn def(&self, name: &str) -> Option<&ComputedDef> {
+        self.computed.iter().find(|d| d.name == name)
+    }
+}
+
+fn hidden_window(text: &str, at: &str, errors: &mut Vec<Error>) -> Option<i64> {
+    match parse_window(text, Some(MAX_WINDOW_MS)) {
+        Ok(Window::Ms(ms)) => Some(ms),
+        Ok(Window::Lifetime) => None,
+        Err(e) => {
+            errors.push(e.under(at));
+            None
+        }
+    }
+}
+
+fn invalid(path: &str, message: &str) -> Error {
+    Error::new(ErrorKind::Invalid, path, message)
+}

@@ -1,0 +1,109 @@
+//! What a profile shows: to rules (the rule data of contract §2) and to people (the profile
+//! view of contract §5). Without consent, rules see an empty profile and the full context.
+
+use super::fragment::{Attr, Consent, Fragment};
+use super::schema::Schema;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The profile view (`rapport profile view`, `GET /v1/profile`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct View {
+    pub attributes: Map<String, Value>,
+    pub computed: Map<String, Value>,
+    pub visits: u64,
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    pub audiences: BTreeMap<String, bool>,
+    pub consent: BTreeMap<&'static str, &'static str>,
+    pub identities: BTreeMap<String, Vec<String>>,
+    pub experiments: BTreeMap<String, String>,
+}
+
+impl Fragment {
+    /// The attributes under the catalog's merge policy (nulls left out).
+    pub fn attributes(&self, schema: &Schema) -> Map<String, Value> {
+        let rank = |source: &str| -> usize {
+            match &schema.precedence {
+                Some(order) => order.iter().position(|s| s == source).unwrap_or(order.len()),
+                None => 0,
+            }
+        };
+        self.attrs
+            .iter()
+            .filter_map(|(name, values)| {
+                // Lower rank wins; within a rank, the newest.
+                let best: &Attr = values
+                    .iter()
+                    .min_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| (b.1, &b.2).cmp(&(a.1, &a.2))))?;
+                (!best.3.is_null()).then(|| (name.clone(), best.3.clone()))
+            })
+            .collect()
+    }
+
+    /// The catalog's computed aggregates at `now`.
+    pub fn computed_values(&self, schema: &Schema, now: i64) -> Map<String, Value> {
+        schema
+            .computed
+            .iter()
+            .filter(|d| d.visible())
+            .map(|d| (d.name.clone(), self.computed_value(schema, &d.name, now)))
+            .collect()
+    }
+
+    /// One aggregate (visible or hidden) at `now`: 0 / `[]` / null when nothing was counted.
+    pub fn computed_value(&self, schema: &Schema, name: &str, now: i64) -> Value {
+        let Some(def) = schema.def(name) else { return Value::Null };
+        match self.computed.get(name).filter(|s| s.fits(def.agg, def.window)) {
+            Some(series) => series.value(def.agg, now, def.window),
+            None => super::aggregate::Series::new(def.agg, def.window).value(def.agg, now, def.window),
+        }
+    }
+
+    /// Visits: the most any one origin saw (sessions can straddle replicas; see ARCHITECTURE.md).
+    pub fn visit_count(&self) -> u64 {
+        self.visits.values().map(|v| v.count()).max().unwrap_or(0)
+    }
+
+    /// The data rules see (contract §2). Without consent: an empty profile, the full context.
+    pub fn rule_data(&self, schema: &Schema, context: &Value, now: i64) -> Value {
+        let granted = self.consent(schema) == Consent::Granted;
+        let mut data = Map::new();
+        let (attributes, computed) = if granted {
+            (self.attributes(schema), self.computed_values(schema, now))
+        } else {
+            let empty = Fragment::default();
+            (Map::new(), empty.computed_values(schema, now))
+        };
+        data.insert("attributes".into(), Value::Object(attributes));
+        data.insert("computed".into(), Value::Object(computed));
+        data.insert("visits".into(), Value::from(if granted { self.visit_count() } else { 0 }));
+        let seen = self.seen.filter(|_| granted);
+        data.insert("first_seen".into(), seen.map_or(Value::Null, |s| Value::from(s.0)));
+        data.insert("last_seen".into(), seen.map_or(Value::Null, |s| Value::from(s.1)));
+        data.insert("known".into(), Value::Bool(granted && self.known()));
+        data.insert("context".into(), context.clone());
+        data.insert("now".into(), Value::from(now));
+        Value::Object(data)
+    }
+
+    /// The profile view at `now`; `audiences` are evaluated by the caller (they need the bundle).
+    pub fn view(&self, schema: &Schema, now: i64, audiences: BTreeMap<String, bool>) -> View {
+        let mut identities: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for id in &self.ids {
+            identities.entry(id.1.clone()).or_default().push(id.2.clone());
+        }
+        View {
+            attributes: self.attributes(schema),
+            computed: self.computed_values(schema, now),
+            visits: self.visit_count(),
+            first_seen: self.seen.map(|s| s.0),
+            last_seen: self.seen.map(|s| s.1),
+            audiences,
+            consent: BTreeMap::from([("personalization", self.consent(schema).as_str())]),
+            identities,
+            experiments: self.experiments.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect(),
+        }
+    }
+}

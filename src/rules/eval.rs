@@ -1,0 +1,674 @@
+//! Evaluating a compiled rule. Values are [`V`]: a borrow of the data or of a constant, an owned
+//! value built by an operation, or a bare f64 (arithmetic keeps NaN and infinities, as JS does,
+//! until the result is turned into JSON). Nothing is parsed here and data is cloned only where
+//! an operation builds a new value from it (`map`, `filter`, `merge`, …).
+
+use super::compile::{Node, Op, Path, Seg, Var};
+use super::js::{self, Prim};
+use super::{Rule, Scope};
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::cmp::Ordering;
+
+pub(crate) static NULL: Value = Value::Null;
+static TRUE: Value = Value::Bool(true);
+static FALSE: Value = Value::Bool(false);
+
+/// Evaluation stops following audiences past this many nesting levels (an audience's depth plus
+/// the depths of the audiences it uses); `compile_audiences` refuses chains deeper than
+/// [`AUDIENCE_DEPTH`], so only mismatched audience lists ever meet this bound.
+const EVAL_DEPTH: u32 = AUDIENCE_DEPTH + super::compile::MAX_DEPTH as u32;
+
+/// The deepest an audience may be, counting the audiences it uses.
+pub(crate) const AUDIENCE_DEPTH: u32 = 512;
+
+/// An evaluated value.
+#[derive(Debug)]
+pub(crate) enum V<'a> {
+    /// Borrowed from the data or from the rule.
+    B(&'a Value),
+    /// A number (possibly NaN or infinite).
+    N(f64),
+    /// Built by an operation.
+    O(Value),
+}
+
+impl<'a> V<'a> {
+    fn bool(b: bool) -> Self {
+        V::B(if b { &TRUE } else { &FALSE })
+    }
+
+    fn null() -> Self {
+        V::B(&NULL)
+    }
+
+    pub(crate) fn prim(&self) -> Prim<'_> {
+        match self {
+            V::B(v) => Prim::of(v),
+            V::O(v) => Prim::of(v),
+            V::N(f) => Prim::Num(*f),
+        }
+    }
+
+    fn json(&self) -> Option<&Value> {
+        match self {
+            V::B(v) => Some(v),
+            V::O(v) => Some(v),
+            V::N(_) => None,
+        }
+    }
+
+    fn as_array(&self) -> Option<&Vec<Value>> {
+        self.json().and_then(Value::as_array)
+    }
+
+    pub(crate) fn truthy(&self) -> bool {
+        match self {
+            V::N(f) => truthy_num(*f),
+            v => v.json().is_some_and(super::truthy),
+        }
+    }
+
+    /// The JSON value (numbers normalised, see [`js::number_value`]).
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            V::B(v) => v.clone(),
+            V::O(v) => v,
+            V::N(f) => js::number_value(f),
+        }
+    }
+
+    /// The same value, no longer borrowing.
+    fn into_owned(self) -> V<'static> {
+        match self {
+            V::B(v) => V::O(v.clone()),
+            V::O(v) => V::O(v),
+            V::N(f) => V::N(f),
+        }
+    }
+
+    /// Whether this is a borrow of exactly `other`'s value.
+    fn is_borrow_of(&self, other: &V) -> bool {
+        match (self, other.json()) {
+            (V::B(x), Some(y)) => std::ptr::eq(*x, y),
+            _ => false,
+        }
+    }
+
+    fn number(&self) -> f64 {
+        js::to_number(&self.prim())
+    }
+}
+
+pub(crate) fn truthy_num(f: f64) -> bool {
+    f != 0.0 && !f.is_nan()
+}
+
+/// What `var` reads: the rule data, or inside `reduce` the pair `{current, accumulator}` (kept
+/// apart so that no object is built per element).
+#[derive(Clone, Copy)]
+pub(crate) enum Ctx<'a> {
+    Data(&'a Value),
+    Reduce(&'a Value, &'a V<'a>),
+}
+
+/// What stays the same for a whole evaluation.
+#[derive(Clone, Copy)]
+pub(crate) struct Env<'s> {
+    data: &'s Value,
+    now: i64,
+    audiences: &'s [Rule],
+    /// Nesting levels already used by the audiences being evaluated.
+    base: u32,
+    /// Audience results already known in this evaluation (0 unknown, 1 false, 2 true): an
+    /// audience used by several others is evaluated once, not once per path to it.
+    memo: &'s RefCell<Vec<u8>>,
+}
+
+impl<'s> Env<'s> {
+    /// An evaluation of rules over `scope`, remembering audience results in `memo`.
+    pub(crate) fn new(scope: &Scope<'s>, memo: &'s RefCell<Vec<u8>>) -> Self {
+        Env { data: scope.data, now: scope.now, audiences: scope.audiences, base: 0, memo }
+    }
+}
+
+/// Evaluates a rule over `scope`.
+pub(crate) fn run<'a>(n: &'a Node, scope: &Scope<'a>) -> V<'a> {
+    let memo = RefCell::new(Vec::new());
+    let env = Env::new(scope, &memo);
+    eval(n, Ctx::Data(scope.data), &env)
+}
+
+/// Evaluates `n`.
+///
+/// Each family of operations is its own small function, so that the frames on the recursion
+/// path stay small (a deep rule needs little stack, natively and in Wasm).
+pub(crate) fn eval<'a>(n: &'a Node, c: Ctx<'a>, e: &Env) -> V<'a> {
+    match n {
+        Node::Const(v) => V::B(v),
+        Node::Num(f) => V::N(*f),
+        Node::Var(var) => eval_var(var, c, e),
+        Node::Op(op, args) => match op {
+            Op::If => if_chain(args, c, e),
+            Op::And | Op::Or => and_or(*op == Op::And, args, c, e),
+            Op::Not | Op::NotNot | Op::Log => unary(*op, args, c, e),
+            Op::Eq | Op::Ne | Op::StrictEq | Op::StrictNe => equality(*op, args, c, e),
+            Op::Gt | Op::Ge | Op::Lt | Op::Le => relation(*op, args, c, e),
+            Op::Max | Op::Min | Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Mod => {
+                arithmetic(*op, args, c, e)
+            }
+            Op::Map | Op::Filter | Op::All | Op::None | Op::Some => each(*op, args, c, e),
+            Op::Reduce => reduce(args, c, e),
+            Op::Merge => merge(args, c, e),
+            Op::In => contains(args, c, e),
+            Op::Cat => cat(args, c, e),
+            Op::Substr => substr_op(args, c, e),
+            Op::Missing | Op::MissingSome => missing(*op, args, c, e),
+        },
+        Node::Array(items) => array(items, c, e),
+        Node::Audience { index, depth } => V::bool(audience(*index, *depth, e)),
+        Node::Ago(ms) => V::N(e.now.saturating_sub(*ms) as f64),
+    }
+}
+
+#[inline(never)]
+fn array<'a>(items: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    V::O(Value::Array(items.iter().map(|x| eval(x, c, e).into_value()).collect()))
+}
+
+#[inline(never)]
+fn audience(index: usize, depth: u16, e: &Env) -> bool {
+    let known = e.memo.try_borrow().ok().and_then(|m| m.get(index).copied()).unwrap_or(0);
+    if known != 0 {
+        return known == 2;
+    }
+    let base = e.base + u32::from(depth);
+    let hit = match e.audiences.get(index) {
+        Some(rule) if base + u32::from(rule.depth) <= EVAL_DEPTH => {
+            let inner = Env { base, ..*e };
+            eval(&rule.node, Ctx::Data(e.data), &inner).truthy()
+        }
+        _ => false,
+    };
+    if let Ok(mut memo) = e.memo.try_borrow_mut() {
+        if memo.len() < e.audiences.len() {
+            memo.resize(e.audiences.len(), 0);
+        }
+        if let Some(slot) = memo.get_mut(index) {
+            *slot = 1 + u8::from(hit);
+        }
+    }
+    hit
+}
+
+#[inline(never)]
+fn if_chain<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    for pair in args.chunks(2) {
+        match pair {
+            [cond, then] if eval(cond, c, e).truthy() => return eval(then, c, e),
+            [otherwise] => return eval(otherwise, c, e),
+            _ => {}
+        }
+    }
+    V::null()
+}
+
+/// `and` answers the first falsy value (or the last), `or` the first truthy one (or the last).
+#[inline(never)]
+fn and_or<'a>(and: bool, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let mut last = V::null();
+    for a in args {
+        last = eval(a, c, e);
+        if last.truthy() != and {
+            break;
+        }
+    }
+    last
+}
+
+#[inline(never)]
+fn unary<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let Some(a) = args.first() else { return V::null() };
+    let v = eval(a, c, e);
+    match op {
+        Op::Not => V::bool(!v.truthy()),
+        Op::NotNot => V::bool(v.truthy()),
+        _ => v, // `log`: the value, and no output
+    }
+}
+
+#[inline(never)]
+fn equality<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let [a, b] = args else { return V::null() };
+    let (a, b) = (eval(a, c, e), eval(b, c, e));
+    V::bool(match op {
+        Op::Eq => js::loose_eq(a.prim(), b.prim()),
+        Op::Ne => !js::loose_eq(a.prim(), b.prim()),
+        Op::StrictEq => js::strict_eq(&a.prim(), &b.prim()),
+        _ => !js::strict_eq(&a.prim(), &b.prim()),
+    })
+}
+
+/// `>`, `>=`, and `<`, `<=` with their 3-argument "between" forms.
+#[inline(never)]
+fn relation<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let holds = |o: Option<Ordering>| match op {
+        Op::Gt => o == Some(Ordering::Greater),
+        Op::Ge => matches!(o, Some(Ordering::Greater | Ordering::Equal)),
+        Op::Lt => o == Some(Ordering::Less),
+        _ => matches!(o, Some(Ordering::Less | Ordering::Equal)),
+    };
+    let [a, b, rest @ ..] = args else { return V::null() };
+    let (a, b) = (eval(a, c, e), eval(b, c, e));
+    let ok = holds(cmp(&a, &b)) && rest.first().is_none_or(|x| holds(cmp(&b, &eval(x, c, e))));
+    V::bool(ok)
+}
+
+#[inline(never)]
+fn arithmetic<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let num = |n: &'a Node| eval(n, c, e).number();
+    // `+` and `*` go through `parseFloat`, the others through `ToNumber`.
+    let float = |n: &'a Node| js::parse_float(&eval(n, c, e).prim());
+    V::N(match (op, args) {
+        (Op::Add, _) => args.iter().fold(0.0, |acc, a| acc + float(a)),
+        (Op::Mul, [first, rest @ ..]) => rest.iter().fold(float(first), |acc, a| acc * float(a)),
+        (Op::Sub, [a]) => -num(a),
+        (Op::Sub, [a, b]) => num(a) - num(b),
+        (Op::Div, [a, b]) => num(a) / num(b),
+        (Op::Mod, [a, b]) => js::remainder(num(a), num(b)),
+        (Op::Max | Op::Min, _) => {
+            let mut acc = if op == Op::Max { f64::NEG_INFINITY } else { f64::INFINITY };
+            for a in args {
+                let f = num(a);
+                if f.is_nan() {
+                    return V::N(f);
+                }
+                if (op == Op::Max && f > acc) || (op == Op::Min && f < acc) {
+                    acc = f;
+                }
+            }
+            acc
+        }
+        // Arities are checked when compiling: no other shape reaches here.
+        _ => f64::NAN,
+    })
+}
+
+#[inline(never)]
+fn merge<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let mut out = Vec::new();
+    for a in args {
+        match eval(a, c, e) {
+            V::O(Value::Array(items)) => out.extend(items),
+            V::B(Value::Array(items)) => out.extend(items.iter().cloned()),
+            v => out.push(v.into_value()),
+        }
+    }
+    V::O(Value::Array(out))
+}
+
+/// `in`: a substring of a string, or an element (`===`) of an array.
+#[inline(never)]
+fn contains<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let [needle, hay] = args else { return V::null() };
+    let (needle, hay) = (eval(needle, c, e), eval(hay, c, e));
+    let found = match hay.prim() {
+        Prim::Str(s) if !s.is_empty() => s.contains(&*js::string_of(needle.prim())),
+        Prim::Obj(Value::Array(items)) => {
+            let needle = needle.prim();
+            items.iter().any(|x| js::strict_eq(&needle, &Prim::of(x)))
+        }
+        _ => false,
+    };
+    V::bool(found)
+}
+
+#[inline(never)]
+fn cat<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let mut out = String::new();
+    for a in args {
+        js::push_joined(&mut out, &eval(a, c, e).prim());
+    }
+    V::O(Value::String(out))
+}
+
+#[inline(never)]
+fn substr_op<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let [s, start, len @ ..] = args else { return V::null() };
+    let source = eval(s, c, e);
+    let start = eval(start, c, e).number();
+    let len = len.first().map(|l| eval(l, c, e));
+    let source = js::string_of(source.prim());
+    V::O(Value::String(substr(&source, start, len.as_ref()).to_owned()))
+}
+
+#[inline(never)]
+fn missing<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    if op == Op::Missing {
+        // The keys are the arguments, or the elements of the first one when it is an array.
+        let Some((first, rest)) = args.split_first() else { return V::O(Value::Array(Vec::new())) };
+        let first = eval(first, c, e);
+        if let Some(keys) = first.as_array() {
+            return V::O(Value::Array(missing_keys(&mut keys.iter().map(V::B), c)));
+        }
+        let mut keys = std::iter::once(first).chain(rest.iter().map(|a| eval(a, c, e)));
+        return V::O(Value::Array(missing_keys(&mut keys, c)));
+    }
+    let [need, keys] = args else { return V::null() };
+    let need = eval(need, c, e);
+    let keys = eval(keys, c, e);
+    // json-logic-js applies `missing` to the options: a first option that is an array holds the
+    // keys, as for `missing` itself.
+    let (absent, total) = match keys.as_array() {
+        Some(list) => match list.first() {
+            Some(Value::Array(inner)) => (missing_keys(&mut inner.iter().map(V::B), c), list.len() as f64),
+            _ => (missing_keys(&mut list.iter().map(V::B), c), list.len() as f64),
+        },
+        None => {
+            let total = match keys.prim() {
+                Prim::Str(s) => s.encode_utf16().count() as f64,
+                _ => f64::NAN,
+            };
+            (missing_keys(&mut std::iter::once(keys), c), total)
+        }
+    };
+    let enough = V::N(total - absent.len() as f64);
+    match cmp(&enough, &need) {
+        Some(Ordering::Greater | Ordering::Equal) => V::O(Value::Array(Vec::new())),
+        _ => V::O(Value::Array(absent)),
+    }
+}
+
+fn cmp(a: &V, b: &V) -> Option<Ordering> {
+    js::compare(a.prim(), b.prim())
+}
+
+/// `map`, `filter`, `all`, `none`, `some`: `body` evaluated with each element as the data.
+#[inline(never)]
+fn each<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let [list, body] = args else { return V::null() };
+    let list = eval(list, c, e);
+    let test = |x: &Value| eval(body, Ctx::Data(x), e).truthy();
+    if op == Op::Filter {
+        if let V::O(Value::Array(mut owned)) = list {
+            owned.retain(test);
+            return V::O(Value::Array(owned));
+        }
+    }
+    let Some(items) = list.as_array() else {
+        return match op {
+            Op::Map | Op::Filter => V::O(Value::Array(Vec::new())),
+            _ => V::bool(op == Op::None),
+        };
+    };
+    match op {
+        Op::Map => {
+            V::O(Value::Array(items.iter().map(|x| eval(body, Ctx::Data(x), e).into_value()).collect()))
+        }
+        Op::Filter => V::O(Value::Array(items.iter().filter(|x| test(x)).cloned().collect())),
+        // All of an empty list is false, as in json-logic-js.
+        Op::All => V::bool(!items.is_empty() && items.iter().all(test)),
+        Op::None => V::bool(!items.iter().any(test)),
+        _ => V::bool(items.iter().any(test)),
+    }
+}
+
+#[inline(never)]
+fn reduce<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+    let [list, body, init @ ..] = args else { return V::null() };
+    let list = eval(list, c, e);
+    let mut acc = init.first().map_or(V::null(), |i| eval(i, c, e));
+    let Some(items) = list.as_array() else { return acc };
+    for x in items {
+        let next = {
+            let r = eval(body, Ctx::Reduce(x, &acc), e);
+            // `{"var": "accumulator"}` keeps the accumulator as it is, without a copy.
+            (!r.is_borrow_of(&acc)).then(|| r.into_owned())
+        };
+        if let Some(next) = next {
+            // An accumulator that wraps itself (`[{"var": "accumulator"}]`, `{"var": ""}`) nests
+            // one level per element: past what JSON input may nest, stop rather than build a
+            // value too deep to drop or print without exhausting the stack.
+            if next.json().is_some_and(|v| deeper_than(v, MAX_BUILT_DEPTH)) {
+                return V::null();
+            }
+            acc = next;
+        }
+    }
+    acc
+}
+
+/// How deep `reduce` may nest the values it builds (serde_json parses at most 128 levels).
+const MAX_BUILT_DEPTH: u32 = 128;
+
+fn deeper_than(v: &Value, limit: u32) -> bool {
+    let Some(inner) = limit.checked_sub(1) else { return matches!(v, Value::Array(_) | Value::Object(_)) };
+    match v {
+        Value::Array(items) => items.iter().any(|x| deeper_than(x, inner)),
+        Value::Object(m) => m.values().any(|x| deeper_than(x, inner)),
+        _ => false,
+    }
+}
+
+/// `String.prototype.substr(start, length)`, counting characters, with json-logic-js's
+/// negative-length extension (a negative length leaves that many characters off the end).
+fn substr<'s>(s: &'s str, start: f64, len: Option<&V>) -> &'s str {
+    let size = s.chars().count() as f64;
+    let from = match js::to_integer(start) {
+        f if f < 0.0 => (size + f).max(0.0),
+        f => f.min(size),
+    };
+    let count = match len {
+        None => size,
+        Some(len) => match cmp(len, &V::N(0.0)) {
+            Some(Ordering::Less) => match len {
+                // json-logic-js takes `temp.length + end`: with a non-number that is a string
+                // concatenation, which is not a number, so nothing is left.
+                V::N(_) | V::B(Value::Number(_)) | V::O(Value::Number(_)) => {
+                    js::to_integer(size - from + len.number())
+                }
+                _ => 0.0,
+            },
+            _ => js::to_integer(len.number()),
+        },
+    };
+    let end = (from + count.clamp(0.0, size)).min(size);
+    if end <= from {
+        return "";
+    }
+    let byte_at = |i: f64| s.char_indices().nth(i as usize).map_or(s.len(), |(b, _)| b);
+    s.get(byte_at(from)..byte_at(end)).unwrap_or("")
+}
+
+#[inline(never)]
+fn eval_var<'a>(var: &'a Var, c: Ctx<'a>, e: &Env) -> V<'a> {
+    let found = match &var.path {
+        Path::Whole => Some(whole(c)),
+        Path::Segs(segs) => match c {
+            Ctx::Data(d) => descend(d, segs),
+            _ => walk(c, &mut segs.iter().map(Seg::as_ref)),
+        },
+        Path::Dyn(path) => lookup(&eval(path, c, e), c),
+    };
+    match (found, &var.default) {
+        (Some(v), _) => v,
+        (None, Some(d)) => eval(d, c, e),
+        (None, None) => V::null(),
+    }
+}
+
+/// The common case of [`walk`]: members of objects and elements of arrays, without building a
+/// value per step.
+fn descend<'a>(data: &'a Value, segs: &[Seg]) -> Option<V<'a>> {
+    let mut v = data;
+    for (i, s) in segs.iter().enumerate() {
+        let next = match v {
+            Value::Object(m) => m.get(&*s.key),
+            Value::Array(items) if s.index.is_some() => s.index.and_then(|at| items.get(at)),
+            // `length`, string characters: the general path.
+            Value::Array(_) | Value::String(_) => {
+                return walk(Ctx::Data(v), &mut segs.iter().skip(i).map(Seg::as_ref));
+            }
+            _ => None,
+        };
+        v = next?;
+    }
+    Some(V::B(v))
+}
+
+/// `{"var": key}` for an evaluated key: `None` when nothing is there (JS `undefined`).
+fn lookup<'a>(key: &V, c: Ctx<'a>) -> Option<V<'a>> {
+    match key.prim() {
+        Prim::Null => Some(whole(c)),
+        Prim::Str(s) if s.is_empty() => Some(whole(c)),
+        p => {
+            let path = js::string_of(p);
+            walk(c, &mut path.split('.').map(|k| SegRef { key: k, index: array_index(k) }))
+        }
+    }
+}
+
+fn missing_keys<'k>(keys: &mut dyn Iterator<Item = V<'k>>, c: Ctx) -> Vec<Value> {
+    let mut out = Vec::new();
+    for key in keys {
+        if absent(&key, c) {
+            out.push(key.into_value());
+        }
+    }
+    out
+}
+
+/// Whether `{"var": key}` is `null` or `""`. A key that is an array is the argument list of
+/// `var` (path and default), as json-logic-js spreads it.
+fn absent(key: &V, c: Ctx) -> bool {
+    let empty = |v: &V| match v.json() {
+        Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        _ => false,
+    };
+    let Some(parts) = key.as_array() else { return lookup(key, c).is_none_or(|v| empty(&v)) };
+    let found = match parts.first() {
+        None => Some(whole(c)),
+        Some(path) => lookup(&V::B(path), c),
+    };
+    match (found, parts.get(1)) {
+        (Some(v), _) => empty(&v),
+        (None, Some(default)) => empty(&V::B(default)),
+        (None, None) => true,
+    }
+}
+
+/// The whole data of the context.
+fn whole<'a>(c: Ctx<'a>) -> V<'a> {
+    match c {
+        Ctx::Data(d) => V::B(d),
+        Ctx::Reduce(current, acc) => {
+            let mut m = Map::new();
+            m.insert("current".into(), current.clone());
+            let acc = match acc {
+                V::N(f) => js::number_value(*f),
+                other => other.json().cloned().unwrap_or(Value::Null),
+            };
+            m.insert("accumulator".into(), acc);
+            V::O(Value::Object(m))
+        }
+    }
+}
+
+/// A path segment, borrowed.
+#[derive(Clone, Copy)]
+pub(crate) struct SegRef<'k> {
+    key: &'k str,
+    index: Option<usize>,
+}
+
+impl Seg {
+    fn as_ref(&self) -> SegRef<'_> {
+        SegRef { key: &self.key, index: self.index }
+    }
+}
+
+/// Follows a path as json-logic-js does: `None` (JS `undefined`) as soon as a step finds nothing,
+/// or steps into `null`; a `null` found at the end is a value.
+fn walk<'a>(c: Ctx<'a>, segs: &mut dyn Iterator<Item = SegRef<'_>>) -> Option<V<'a>> {
+    let mut cur = match c {
+        Ctx::Data(d) => V::B(d),
+        Ctx::Reduce(current, acc) => match segs.next() {
+            None => return Some(whole(c)),
+            Some(s) => match s.key {
+                "current" => V::B(current),
+                "accumulator" => match acc {
+                    V::N(f) => V::N(*f),
+                    other => V::B(other.json()?),
+                },
+                _ => return None,
+            },
+        },
+    };
+    for s in segs {
+        cur = match cur {
+            V::B(v) => step(v, s)?,
+            V::O(v) => step(&v, s)?.into_owned(),
+            V::N(_) => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// `value[key]` for JSON values: object members, array elements and `length`, string
+/// characters (UTF-16 units, as in JS) and `length`.
+fn step<'v>(v: &'v Value, s: SegRef) -> Option<V<'v>> {
+    match v {
+        Value::Object(m) => m.get(s.key).map(V::B),
+        Value::Array(items) => match s.index {
+            Some(i) => items.get(i).map(V::B),
+            None if s.key == "length" => Some(V::N(items.len() as f64)),
+            None => None,
+        },
+        Value::String(text) => match s.index {
+            Some(i) => utf16_unit(text, i).map(|c| V::O(Value::String(c.into()))),
+            None if s.key == "length" => Some(V::N(text.encode_utf16().count() as f64)),
+            None => None,
+        },
+        _ => None,
+    }
+}
+
+/// The character at UTF-16 index `i` (U+FFFD for half of a surrogate pair).
+fn utf16_unit(text: &str, i: usize) -> Option<char> {
+    let mut at = 0;
+    for ch in text.chars() {
+        let w = ch.len_utf16();
+        if i < at + w {
+            return Some(if w == 1 { ch } else { char::REPLACEMENT_CHARACTER });
+        }
+        at += w;
+    }
+    None
+}
+
+/// A canonical array index (`"0"`, `"17"`, not `"01"` or `"+1"`), as JS reads property names.
+pub(crate) fn array_index(k: &str) -> Option<usize> {
+    let b = k.as_bytes();
+    if b.is_empty()
+        || b.len() > 10
+        || (b.len() > 1 && b.first() == Some(&b'0'))
+        || !b.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let n: u64 = b.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0'));
+    (n < u64::from(u32::MAX)).then_some(n as usize)
+}
+
+/// JS `String(key)` for a constant `var` path.
+pub(crate) fn key_string(v: &Value) -> String {
+    js::string_of(Prim::of(v)).into_owned()
+}
+
+/// A folded numeric `var` path as a key value.
+pub(crate) fn number_key(f: f64) -> Value {
+    let mut s = String::new();
+    js::push_number(&mut s, f);
+    Value::String(s)
+}

@@ -1,0 +1,238 @@
+//! The profile guarantees of contract §4, checked with random events, random splits over
+//! replicas and random merge orders: merge is commutative, associative and idempotent; merging
+//! replicas that applied disjoint events equals one replica that applied them all, for every
+//! observable value; retries change nothing; a fragment stays within 16 KiB.
+
+use proptest::prelude::*;
+use rapport::profile::{Event, Fragment, MAX_FRAGMENT_BYTES};
+use rapport::Bundle;
+use serde_json::{json, Value};
+
+const ORIGINS: [&str; 3] = ["browser:d1", "edge", "crm"];
+const DAY: i64 = 86_400_000;
+const T0: i64 = 1_763_800_000_000;
+
+fn catalog(policy: Value) -> Bundle {
+    Bundle::from_value(json!({
+        "catalog": "laws",
+        "settings": {
+            "consent": { "default": "granted" },
+            "merge_policy": { "attributes": policy },
+            "fatigue": [ { "tags": ["promo"], "max": 5, "window": "7d" } ]
+        },
+        "computed": {
+            "coat_views_1h": { "event": "product_view", "where": { "==": [{ "var": "event.props.category" }, "coats"] }, "agg": "count", "window": "1h" },
+            "views_7d": { "event": "product_view", "agg": "count", "window": "7d" },
+            "spend_30d": { "event": "purchase", "agg": "sum", "field": "props.total", "window": "30d" },
+            "spend_all": { "event": "purchase", "agg": "sum", "field": "props.total" },
+            "smallest": { "event": "purchase", "agg": "min", "field": "props.total", "window": "1d" },
+            "largest": { "event": "purchase", "agg": "max", "field": "props.total" },
+            "first_category": { "event": "product_view", "agg": "first", "field": "props.category", "window": "7d" },
+            "last_category": { "event": "product_view", "agg": "last", "field": "props.category" },
+            "categories": { "event": "product_view", "agg": "distinct", "field": "props.category", "window": "30d" }
+        },
+        "audiences": { "coat_intent": { ">=": [{ "var": "computed.coat_views_1h" }, 3] } },
+        "placements": { "hero": {} },
+        "offers": [
+            { "id": "coats-10", "placements": ["hero"], "tags": ["promo"], "caps": [{ "max": 3, "window": "1d" }, { "max": 1, "window": "1h", "on": "click" }] },
+            { "id": "sorry", "placements": ["hero"] }
+        ]
+    }))
+    .unwrap()
+}
+
+/// A random event: a type from the catalog's world, a time within ten days, an origin.
+fn event() -> impl Strategy<Value = (u8, i64, usize, u8, u32)> {
+    (0u8..8, 0i64..10 * DAY, 0usize..ORIGINS.len(), 0u8..6, 0u32..100_000)
+}
+
+fn make(i: usize, (kind, dt, origin, pick, amount): (u8, i64, usize, u8, u32)) -> Event {
+    let categories = ["coats", "shoes", "tents", "bags", "hats", "socks"];
+    let (kind, props) = match kind {
+        0 | 1 => ("product_view", json!({ "category": categories[pick as usize] })),
+        2 => ("purchase", json!({ "total": f64::from(amount) / 100.0 })),
+        3 => {
+            let name = ["first_name", "tier", "team"][pick as usize % 3];
+            ("set", Value::Object([(name.to_owned(), json!(format!("v{amount}")))].into_iter().collect()))
+        }
+        4 => {
+            // One crm id per person: a second one would start a fresh profile (tested apart).
+            let (namespace, id) =
+                if pick % 2 == 1 { ("crm", "c-1".to_owned()) } else { ("email", format!("e{}", amount % 3)) };
+            ("identify", json!({ "namespace": namespace, "id": id }))
+        }
+        5 => {
+            let offer = ["coats-10", "sorry"][pick as usize % 2];
+            ("impression", json!({ "offer": offer, "placement": "hero", "decision_id": "d" }))
+        }
+        6 => ("click", json!({ "offer": "coats-10", "placement": "hero", "decision_id": "d" })),
+        _ => ("support_chat", json!({})),
+    };
+    let value = json!({ "id": format!("e{i}"), "type": kind, "ts": T0 + dt, "props": props, "origin": ORIGINS[origin] });
+    Event::from_value(&value, true).unwrap()
+}
+
+fn apply_all(bundle: &Bundle, replica: &str, events: &[&Event]) -> Fragment {
+    let mut sorted = events.to_vec();
+    sorted.sort_by_key(|e| (e.ts, e.id.clone()));
+    let mut f = Fragment::new(replica, "visitor");
+    for e in sorted {
+        f.apply(&bundle.schema, e);
+    }
+    f
+}
+
+/// Everything observable: the view at several times, and the hidden cap and fatigue counters.
+fn observe(bundle: &Bundle, f: &Fragment, at: i64) -> Value {
+    let mut seen = Vec::new();
+    for now in [at, at + 3_600_000, at + DAY, at + 8 * DAY] {
+        let hidden: Vec<Value> =
+            bundle.schema.computed.iter().map(|d| f.computed_value(&bundle.schema, &d.name, now)).collect();
+        seen.push(json!({ "view": bundle.view(f, now), "hidden": hidden }));
+    }
+    Value::Array(seen)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Each replica records its own events (their origin); the edge also applies some of the
+    /// browser's events, sent to it by the SDK. Merged in any order, the fragments show exactly
+    /// what one replica that applied every event shows.
+    #[test]
+    fn merging_replicas_equals_one_replica_that_saw_everything(
+        raw in prop::collection::vec(event(), 1..120),
+        echo in prop::collection::vec(any::<bool>(), 120),
+        order in 0usize..6,
+        latest in any::<bool>(),
+    ) {
+        let policy = if latest { json!("latest") } else { json!({ "precedence": ["crm", "edge", "browser"] }) };
+        let bundle = catalog(policy);
+        let events: Vec<Event> = raw.into_iter().enumerate().map(|(i, r)| make(i, r)).collect();
+        let at = T0 + 10 * DAY;
+        let one = apply_all(&bundle, "solo", &events.iter().collect::<Vec<_>>());
+
+        let parts: Vec<Fragment> = ORIGINS
+            .iter()
+            .map(|&replica| {
+                let mine: Vec<&Event> = events
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, e)| {
+                        let origin = e.origin.as_deref();
+                        origin == Some(replica) || (replica == "edge" && origin == Some("browser:d1") && echo[*i])
+                    })
+                    .map(|(_, e)| e)
+                    .collect();
+                apply_all(&bundle, replica, &mine)
+            })
+            .collect();
+        let permutations = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        let [x, y, z] = permutations[order];
+        let mut merged = parts[x].clone();
+        merged.merge(&parts[y]);
+        merged.merge(&parts[z]);
+        prop_assert_eq!(observe(&bundle, &merged, at), observe(&bundle, &one, at));
+    }
+
+    #[test]
+    fn merge_is_commutative_associative_and_idempotent(
+        raw in prop::collection::vec(event(), 1..90),
+        split in prop::collection::vec(0usize..3, 90),
+    ) {
+        let bundle = catalog(json!("latest"));
+        let events: Vec<Event> = raw.into_iter().enumerate().map(|(i, r)| make(i, r)).collect();
+        let part = |r: usize| {
+            let mine: Vec<&Event> = events.iter().enumerate().filter(|(i, _)| split[*i] == r).map(|(_, e)| e).collect();
+            apply_all(&bundle, "edge", &mine)
+        };
+        let (a, b, c) = (part(0), part(1), part(2));
+        let join = |x: &Fragment, y: &Fragment| { let mut z = x.clone(); z.merge(y); z };
+        prop_assert_eq!(join(&a, &b), join(&b, &a));
+        prop_assert_eq!(join(&join(&a, &b), &c), join(&a, &join(&b, &c)));
+        prop_assert_eq!(join(&a, &a), a.clone());
+        let ab = join(&a, &b);
+        prop_assert_eq!(join(&ab, &b), ab.clone());
+    }
+
+    #[test]
+    fn retries_change_nothing(raw in prop::collection::vec(event(), 1..60), again in prop::collection::vec(0usize..60, 1..20)) {
+        let bundle = catalog(json!("latest"));
+        let events: Vec<Event> = raw.into_iter().enumerate().map(|(i, r)| make(i, r)).collect();
+        let once = apply_all(&bundle, "edge", &events.iter().collect::<Vec<_>>());
+        let mut twice = once.clone();
+        for i in again {
+            let e = &events[i % events.len()];
+            twice.apply(&bundle.schema, e);
+        }
+        prop_assert_eq!(twice, once);
+    }
+}
+
+#[test]
+fn a_fragment_stays_within_16_kib_after_100_000_events() {
+    let bundle = catalog(json!("latest"));
+    let mut f = Fragment::new("edge", "visitor");
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut largest = 0;
+    for i in 0..100_000usize {
+        let r = next();
+        let raw = (
+            (r % 8) as u8,
+            (i as i64) * 37_000,
+            (r >> 8) as usize % 3,
+            (r >> 16) as u8 % 6,
+            (r >> 24) as u32 % 100_000,
+        );
+        f.apply(&bundle.schema, &make(i, raw));
+        if i % 1000 == 0 {
+            largest = largest.max(f.to_json().len());
+        }
+    }
+    largest = largest.max(f.to_json().len());
+    if largest > MAX_FRAGMENT_BYTES {
+        let parts = serde_json::to_value(&f).unwrap();
+        for (k, v) in parts.as_object().unwrap() {
+            eprintln!("{k}: {}", v.to_string().len());
+            if let Value::Object(m) = v {
+                for (k2, v2) in m {
+                    eprintln!("  {k2}: {}", v2.to_string().len());
+                }
+            }
+        }
+    }
+    eprintln!("largest fragment over 100,000 events: {largest} bytes");
+    assert!(largest <= MAX_FRAGMENT_BYTES, "fragment grew to {largest} bytes");
+}
+
+#[test]
+fn consent_newest_wins_and_denied_wins_ties() {
+    let bundle = catalog(json!("latest"));
+    let consent = |id: &str, ts: i64, status: &str| {
+        Event::from_value(
+            &json!({ "id": id, "type": "consent", "ts": ts, "props": { "personalization": status } }),
+            true,
+        )
+        .unwrap()
+    };
+    let mut a = Fragment::new("edge", "v");
+    a.apply(&bundle.schema, &consent("c1", 10, "granted"));
+    let mut b = Fragment::new("browser:d1", "v");
+    b.apply(&bundle.schema, &consent("c2", 10, "denied"));
+    let mut ab = a.clone();
+    ab.merge(&b);
+    let mut ba = b.clone();
+    ba.merge(&a);
+    assert_eq!(bundle.view(&ab, 20).consent["personalization"], "denied");
+    assert_eq!(bundle.view(&ba, 20).consent["personalization"], "denied");
+    let mut c = Fragment::new("crm", "v");
+    c.apply(&bundle.schema, &consent("c3", 11, "granted"));
+    ab.merge(&c);
+    assert_eq!(bundle.view(&ab, 20).consent["personalization"], "granted");
+}
