@@ -1,24 +1,27 @@
-//! Rapport at the edge: a Cloudflare Worker (workers-rs) that decides offers per request and
-//! fills `[data-rapport-placement]` elements before the HTML leaves the edge.
+//! Rapport at the edge: a Cloudflare Worker (workers-rs) that decides offers per request, fills
+//! `[data-rapport-placement]` elements before the HTML leaves the edge, ingests events and keeps
+//! each visitor's edge fragment in KV.
 //!
 //! Thin by design: each route decodes the request, calls the core and encodes the answer.
-//! Where the bundle comes from: KV key `bundle` (published with `PUT /v1/admin/catalog`), else
-//! the demo catalog compiled into the worker.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod fill;
+mod store;
+mod visitor;
 
+use rapport::context::{request_context, RequestFacts};
+use rapport::profile::{parse_batch, Outcome};
 use rapport::{Bundle, Profile, Request as DecideRequest};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::{event, Context, Date, Env, Headers, Method, Request, Response, Result, Url};
 
-/// The KV namespace binding that holds bundles and profile fragments.
-const KV: &str = "RAPPORT";
 /// The catalog served until one is published.
 const DEMO_CATALOG: &str = include_str!("../../www/catalog.json");
+/// The largest event batch body.
+const MAX_BODY: usize = 64 * 1024;
 
 thread_local! {
     /// The last bundle compiled by this isolate, keyed by its source text.
@@ -26,19 +29,94 @@ thread_local! {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let path = req.path();
-    match (req.method(), path.as_str()) {
-        (Method::Get, "/v1/decide") => decide(&req, &env).await,
+    let result = match (req.method(), path.as_str()) {
+        (Method::Get, "/v1/decide") => decide(&req, &env, &ctx).await,
+        (Method::Post, "/v1/events") => events(req, &env).await,
         (Method::Get, "/v1/bundle") => bundle(&req, &env).await,
+        (Method::Get, "/v1/profile") => profile(&req, &env).await,
+        (Method::Delete, "/v1/profile") => erase(&req, &env).await,
         (Method::Put, "/v1/admin/catalog") => publish(req, &env).await,
-        (_, p) if p.starts_with("/v1/") => error(404, "not_found", &format!("no route {p}")),
-        _ => page(req, &env).await,
+        (_, p) if p.starts_with("/v1/") => error(404, "not_found", &format!("no route {} {p}", req.method())),
+        _ => page(req, &env, &ctx).await,
+    };
+    result.or_else(|e| error(500, "internal", &e.to_string()))
+}
+
+/// Who is asking: the visitor (from the signed cookie, or new), the request context, and the
+/// visitor's edge fragment. Bots get no id and no profile: they must not fill profiles.
+struct Visit {
+    id: Option<String>,
+    fresh: bool,
+    context: Value,
+    profile: Profile,
+    bot: bool,
+}
+
+impl Visit {
+    async fn open(req: &Request, env: &Env, page_path: &str) -> Result<Visit> {
+        let url = req.url()?;
+        let ua = req.headers().get("User-Agent")?.unwrap_or_default();
+        let referrer = req.headers().get("Referer")?.unwrap_or_default();
+        let cf = req.cf();
+        let country = cf.and_then(|c| c.country());
+        let region = cf.and_then(|c| c.region());
+        let city = cf.and_then(|c| c.city());
+        let known_bot =
+            cf.and_then(|c| c.bot_management()).is_some_and(|b| b.score() < 30 && !b.verified_bot())
+                || cf.and_then(|c| c.verified_bot_category()).is_some_and(|c| !c.is_empty());
+        let facts = RequestFacts {
+            url: url.as_str(),
+            path: page_path,
+            referrer: &referrer,
+            title: "",
+            country: country.as_deref(),
+            region: region.as_deref(),
+            city: city.as_deref(),
+            user_agent: &ua,
+            known_bot,
+        };
+        let context = request_context(&facts);
+        let bot = context.pointer("/device/type").and_then(Value::as_str) == Some("bot");
+        let secret = cookie_secret(env);
+        let known = match (&secret, req.headers().get("Cookie")?) {
+            (Some(secret), Some(header)) => visitor::from_cookie_header(&header, secret),
+            _ => None,
+        };
+        let (id, fresh) = match (bot, secret.is_some(), known) {
+            (true, _, _) | (_, false, _) => (None, false),
+            (_, _, Some(id)) => (Some(id), false),
+            (_, _, None) => (visitor::new_id(), true),
+        };
+        let mut profile = match &id {
+            Some(id) if !fresh => store::load_profile(env, id).await?,
+            Some(id) => Profile::new("edge", id),
+            None => Profile::new("edge", "anonymous"),
+        };
+        if let Some(country) = &country {
+            profile.observe_country(country, now());
+        }
+        Ok(Visit { id, fresh, context, profile, bot })
+    }
+
+    /// Stores the fragment when it changed; sets the cookie on a new visitor.
+    async fn close(self, req: &Request, env: &Env, before: &str, headers: &Headers) -> Result<()> {
+        let Some(id) = &self.id else { return Ok(()) };
+        if self.profile.to_json() != before {
+            store::save_profile(env, id, &self.profile).await?;
+        }
+        if self.fresh {
+            if let Some(secret) = cookie_secret(env) {
+                headers.append("Set-Cookie", &visitor::set_cookie(id, &secret, &host(req)))?;
+            }
+        }
+        Ok(())
     }
 }
 
 /// `GET /v1/decide?placement=a&placement=b[&path=/page]`: one decision per placement, in order.
-async fn decide(req: &Request, env: &Env) -> Result<Response> {
+async fn decide(req: &Request, env: &Env, _ctx: &Context) -> Result<Response> {
     let url = req.url()?;
     let bundle = current_bundle(env).await?;
     let page_path = url
@@ -47,8 +125,10 @@ async fn decide(req: &Request, env: &Env) -> Result<Response> {
         .map(|(_, v)| v.into_owned())
         .or_else(|| referrer_path(req))
         .unwrap_or_else(|| "/".to_owned());
-    let context = request_context(req, &page_path);
+    let mut visit = Visit::open(req, env, &page_path).await?;
+    let before = visit.profile.to_json();
     let seed = seed();
+    let now = now();
     let decisions: Vec<_> = url
         .query_pairs()
         .filter(|(k, _)| k == "placement")
@@ -56,15 +136,89 @@ async fn decide(req: &Request, env: &Env) -> Result<Response> {
         .map(|(i, (_, placement))| {
             let request = DecideRequest {
                 placement: &placement,
-                context: &context,
-                now: now(),
+                context: &visit.context,
+                now,
                 seed: seed ^ i as u64,
                 trace: false,
             };
-            rapport::decide(&bundle, &mut Profile::default(), &request)
+            rapport::decide(&bundle, &mut visit.profile, &request)
         })
         .collect();
-    json_response(200, &json!({ "decisions": decisions }))
+    let headers = json_headers()?;
+    headers.set("Cache-Control", "private, no-store")?;
+    visit.close(req, env, &before, &headers).await?;
+    Ok(Response::from_json(&json!({ "decisions": decisions }))?.with_headers(headers))
+}
+
+/// `POST /v1/events`: applies a batch to the visitor's edge fragment. JSON or `text/plain`
+/// (sendBeacon). An optional `fragment` (the browser's) is merged in, which heals what KV lost.
+async fn events(mut req: Request, env: &Env) -> Result<Response> {
+    let declared = req.headers().get("Content-Length")?.and_then(|l| l.parse::<usize>().ok()).unwrap_or(0);
+    if declared > MAX_BODY {
+        return error(413, "too_large", "an event batch is at most 64 KiB");
+    }
+    let body = req.bytes().await?;
+    if body.len() > MAX_BODY {
+        return error(413, "too_large", "an event batch is at most 64 KiB");
+    }
+    let Ok(value) = serde_json::from_slice::<Value>(&body) else {
+        return error(400, "parse", "the body is not JSON: send {\"events\": [...]}");
+    };
+    let (events, rejected) = match parse_batch(&value, true) {
+        Ok(parsed) => parsed,
+        Err(e) => return error_at(400, &e),
+    };
+    let bundle = current_bundle(env).await?;
+    let mut visit = Visit::open(&req, env, &referrer_path(&req).unwrap_or_default()).await?;
+    let before = visit.profile.to_json();
+    let mut accepted = 0;
+    let mut dropped = Vec::new();
+    if visit.bot || visit.id.is_none() {
+        dropped
+            .extend(events.iter().map(|e| json!({ "id": e.id, "reason": "automated or anonymous request" })));
+    } else {
+        if let Some(fragment) =
+            value.get("fragment").and_then(|f| serde_json::from_value::<Profile>(f.clone()).ok())
+        {
+            if visit.profile.same_person(&fragment, &bundle.schema) {
+                visit.profile.merge(&fragment);
+            }
+        }
+        for event in &events {
+            match visit.profile.apply(&bundle.schema, event) {
+                Outcome::Applied | Outcome::Duplicate => accepted += 1,
+                Outcome::Dropped(reason) => dropped.push(json!({ "id": event.id, "reason": reason })),
+            }
+        }
+        if let Some(id) = &visit.id {
+            store::link_identities(env, id, &mut visit.profile, &bundle.schema).await?;
+        }
+    }
+    let headers = json_headers()?;
+    visit.close(&req, env, &before, &headers).await?;
+    let body = json!({ "accepted": accepted, "rejected": rejected, "dropped": dropped });
+    Ok(Response::from_json(&body)?.with_status(202).with_headers(headers))
+}
+
+/// `GET /v1/profile`: the visitor's own profile view.
+async fn profile(req: &Request, env: &Env) -> Result<Response> {
+    let bundle = current_bundle(env).await?;
+    let visit = Visit::open(req, env, "/").await?;
+    let view = bundle.view(&visit.profile, now());
+    let headers = json_headers()?;
+    headers.set("Cache-Control", "private, no-store")?;
+    Ok(Response::from_json(&view)?.with_headers(headers))
+}
+
+/// `DELETE /v1/profile`: erases the visitor's profile and cookie (GDPR/CCPA).
+async fn erase(req: &Request, env: &Env) -> Result<Response> {
+    let visit = Visit::open(req, env, "/").await?;
+    if let (Some(id), false) = (&visit.id, visit.fresh) {
+        store::erase_profile(env, id, &visit.profile).await?;
+    }
+    let headers = Headers::new();
+    headers.set("Set-Cookie", &visitor::clear_cookie(&host(req)))?;
+    Ok(Response::empty()?.with_status(204).with_headers(headers))
 }
 
 /// `GET /v1/bundle`: the browser bundle, with an `ETag` and `304` on `If-None-Match`.
@@ -92,25 +246,23 @@ async fn publish(mut req: Request, env: &Env) -> Result<Response> {
     let text = req.text().await?;
     match Bundle::from_json(&text) {
         Ok(bundle) => {
-            env.kv(KV)?.put("bundle", bundle.to_json(false))?.execute().await?;
+            env.kv(store::KV)?.put("bundle", bundle.to_json(false))?.execute().await?;
             json_response(200, &json!({ "published": bundle.version }))
         }
         Err(errors) => json_response(400, &json!({ "errors": errors })),
     }
 }
 
-/// Any other request: the page from the origin (or the demo site), placements filled.
-async fn page(req: Request, env: &Env) -> Result<Response> {
+/// Any other request: the page from the origin (or the demo site), placements filled, each
+/// edge-filled offer recorded as an impression.
+async fn page(req: Request, env: &Env, _ctx: &Context) -> Result<Response> {
     let origin = env.var("ORIGIN").map(|v| v.to_string()).unwrap_or_default();
     let mut upstream = if origin.is_empty() {
         env.assets("ASSETS")?.fetch_request(req.clone()?).await?
     } else {
         let url = req.url()?;
-        let target = Url::parse(&origin)?.join(&format!(
-            "{}{}",
-            url.path(),
-            url.query().map(|q| format!("?{q}")).unwrap_or_default()
-        ))?;
+        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let target = Url::parse(&origin)?.join(&format!("{}{query}", url.path()))?;
         worker::Fetch::Url(target).send().await?
     };
     let is_html = upstream.headers().get("Content-Type")?.is_some_and(|t| t.starts_with("text/html"));
@@ -119,18 +271,19 @@ async fn page(req: Request, env: &Env) -> Result<Response> {
     }
     let html = upstream.text().await?;
     let bundle = current_bundle(env).await?;
-    let path = req.path();
-    let context = request_context(&req, &path);
-    let filled = fill::fill(&html, &bundle, &mut Profile::default(), &context, now(), seed());
+    let mut visit = Visit::open(&req, env, &req.path()).await?;
+    let before = visit.profile.to_json();
+    let filled = fill::fill(&html, &bundle, &mut visit.profile, &visit.context, now(), seed(), !visit.bot);
     let headers = Headers::new();
     headers.set("Content-Type", "text/html; charset=utf-8")?;
     headers.set("Cache-Control", "private, no-store")?;
+    visit.close(&req, env, &before, &headers).await?;
     Ok(Response::ok(filled)?.with_headers(headers))
 }
 
 /// The published bundle, compiled once per isolate; the demo catalog when none is published.
 async fn current_bundle(env: &Env) -> Result<Rc<Bundle>> {
-    let source = env.kv(KV)?.get("bundle").text().await?.unwrap_or_else(|| DEMO_CATALOG.to_owned());
+    let source = env.kv(store::KV)?.get("bundle").text().await?.unwrap_or_else(|| DEMO_CATALOG.to_owned());
     if let Some(bundle) =
         BUNDLE.with_borrow(|c| c.as_ref().filter(|(s, _)| *s == source).map(|(_, b)| b.clone()))
     {
@@ -143,11 +296,13 @@ async fn current_bundle(env: &Env) -> Result<Rc<Bundle>> {
     Ok(bundle)
 }
 
-/// The rule context of a request (contract §2): the page, for now.
-fn request_context(req: &Request, page_path: &str) -> Value {
-    let url = req.url().map(|u| u.to_string()).unwrap_or_default();
-    let referrer = req.headers().get("Referer").ok().flatten().unwrap_or_default();
-    json!({ "page": { "path": page_path, "url": url, "referrer": referrer } })
+/// The secret that signs visitor cookies; without it the edge keeps no profiles.
+fn cookie_secret(env: &Env) -> Option<String> {
+    env.secret("COOKIE_SECRET").ok().map(|s| s.to_string()).filter(|s| !s.is_empty())
+}
+
+fn host(req: &Request) -> String {
+    req.url().ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default()
 }
 
 fn referrer_path(req: &Request) -> Option<String> {
@@ -161,8 +316,16 @@ fn now() -> i64 {
 
 /// Per-request randomness for decision ids and sampling (not for secrets).
 fn seed() -> u64 {
-    let draw = || (worker::js_sys::Math::random() * (1u64 << 32) as f64) as u64;
-    (draw() << 32) ^ draw()
+    let mut bytes = [0u8; 8];
+    // Without a CSPRNG the seed is 0: decisions stay valid, ids merely repeat.
+    let _ = getrandom::fill(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+fn json_headers() -> Result<Headers> {
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    Ok(headers)
 }
 
 fn json_response(status: u16, body: &Value) -> Result<Response> {
@@ -171,4 +334,8 @@ fn json_response(status: u16, body: &Value) -> Result<Response> {
 
 fn error(status: u16, kind: &str, message: &str) -> Result<Response> {
     json_response(status, &json!({ "error": { "type": kind, "message": message } }))
+}
+
+fn error_at(status: u16, e: &rapport::Error) -> Result<Response> {
+    json_response(status, &json!({ "error": e }))
 }
