@@ -13,7 +13,7 @@ mod schema;
 mod view;
 
 pub use event::{parse_batch, Event, Rejected};
-pub use fragment::{Consent, Fragment, Outcome, MAX_FRAGMENT_BYTES};
+pub use fragment::{Consent, Fragment, Identity, Outcome, MAX_FRAGMENT_BYTES};
 pub use schema::{ComputedDef, Filter, Schema};
 pub use view::View;
 

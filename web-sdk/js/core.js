@@ -1,20 +1,39 @@
-// The browser SDK's JS half: load the Wasm core once, find the bundle (the edge's embedded state
-// or GET /v1/bundle), and render placements the edge did not fill. Deciding is the core's job.
-import init, { Engine } from 'rapport-wasm';
+// The browser SDK's JS half. The Wasm core decides and keeps the profile; this file wires it to
+// the page: start-up (the edge's embedded state, else GET /v1/bundle), storage, signals captured
+// without being asked, the event queue to the edge, and the public API of contract §7.
+import init, { Engine, pageContext } from 'rapport-wasm';
 
-/** The request context the core's rules see (contract §2). */
-function pageContext() {
-  return {
-    page: {
-      path: location.pathname,
-      url: location.href,
-      referrer: document.referrer,
-      title: document.title,
-    },
-  };
-}
+const KEY = { device: 'rapport:device', fragment: 'rapport:fragment', queue: 'rapport:queue' };
+const BATCH = 50;
+const MAX_QUEUE = 500;
+const FLUSH_DELAY_MS = 1000;
+const MAX_BACKOFF_MS = 60_000;
 
-/** The state the edge embedded in the page, if any. */
+const store = {
+  get(key) {
+    try {
+      return localStorage.getItem(key);
+    } catch {
+      return null;
+    }
+  },
+  set(key, value) {
+    try {
+      localStorage.setItem(key, value);
+    } catch {}
+  },
+  remove(key) {
+    try {
+      localStorage.removeItem(key);
+    } catch {}
+  },
+};
+
+const randomId = () => {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+};
+
 function edgeState() {
   const el = document.getElementById('rapport-state');
   if (!el) return null;
@@ -32,11 +51,143 @@ function domReady() {
 
 /**
  * Creates a Rapport instance.
- * @param {{ wasmUrl: string | URL, endpoint: string | URL }} options
+ * @param {{ wasmUrl: string | URL, endpoint: string | URL, autoTrack?: boolean }} options
  */
-export function createRapport({ wasmUrl, endpoint }) {
+export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
   let engine = null;
+  let replica = null;
+  let queue = [];
+  let timer = null;
+  let backoff = FLUSH_DELAY_MS;
+  let sending = false;
+  const listeners = new Map();
   const api = {};
+
+  const emit = (name, detail) => (listeners.get(name) ?? []).forEach((fn) => fn(detail));
+  const need = () => {
+    if (!engine) throw new Error('rapport: not ready; await rapport.ready first');
+    return engine;
+  };
+  const context = () =>
+    JSON.parse(pageContext(location.href, location.pathname, document.referrer, document.title, navigator.userAgent));
+  const granted = () => engine && engine.consent() === 'granted';
+
+  /** Keeps what consent allows: everything when granted, else only the consent record. */
+  const persist = () => {
+    store.set(KEY.fragment, engine.fragment());
+    if (granted()) {
+      store.set(KEY.device, replica.slice('browser:'.length));
+      store.set(KEY.queue, JSON.stringify(queue));
+    } else {
+      store.remove(KEY.device);
+      store.remove(KEY.queue);
+    }
+  };
+
+  const schedule = (delay) => {
+    clearTimeout(timer);
+    timer = setTimeout(flush, delay);
+  };
+
+  /** Sends queued events; keeps them until the edge answers, so nothing is lost offline. */
+  async function flush() {
+    if (sending || queue.length === 0) return;
+    sending = true;
+    const batch = queue.slice(0, BATCH);
+    try {
+      const r = await fetch(new URL('/v1/events', endpoint), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ events: batch }),
+        credentials: 'include',
+        keepalive: true,
+      });
+      if (r.status >= 500) throw new Error(`rapport: POST /v1/events answered ${r.status}`);
+      // 2xx, or a 4xx for a batch the edge will never take: either way it is done with.
+      const sent = new Set(batch.map((e) => e.id));
+      queue = queue.filter((e) => !sent.has(e.id));
+      backoff = FLUSH_DELAY_MS;
+      persist();
+      if (queue.length) schedule(0);
+    } catch {
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      schedule(backoff);
+    } finally {
+      sending = false;
+    }
+  }
+
+  /** Applies an event at once (the next decision sees it) and queues it for the edge. */
+  const record = (type, props = {}) => {
+    const e = need();
+    const event = { id: randomId(), type, ts: Date.now(), props };
+    const result = JSON.parse(e.track(JSON.stringify(event)));
+    // Without consent nothing is sent but the consent record itself.
+    if (result.outcome === 'applied' && (granted() || type === 'consent')) {
+      queue.push(result.event);
+      if (queue.length > MAX_QUEUE) queue.splice(0, queue.length - MAX_QUEUE);
+      schedule(type === 'consent' ? 0 : FLUSH_DELAY_MS);
+    }
+    persist();
+    emit('event', { ...result.event, outcome: result.outcome });
+    return result;
+  };
+
+  /** Impressions of what the SDK rendered (the edge records its own). */
+  const rendered = (decisions) => {
+    for (const d of decisions) {
+      for (const item of d.items) {
+        record('impression', { offer: item.offer, placement: d.placement, decision_id: d.decision_id });
+      }
+      emit('decision', d);
+    }
+    return decisions;
+  };
+
+  const onClick = (ev) => {
+    const target = ev.target instanceof Element ? ev.target : null;
+    if (!target || !engine) return;
+    const offer = target.closest('[data-rapport-offer][data-rapport-decision]');
+    if (offer) {
+      record('click', {
+        offer: offer.getAttribute('data-rapport-offer'),
+        placement: offer.getAttribute('data-rapport-placement'),
+        decision_id: offer.getAttribute('data-rapport-decision'),
+      });
+    }
+    const tracked = target.closest('[data-rapport-track]');
+    if (tracked) {
+      const props = {};
+      for (const [k, v] of Object.entries(tracked.dataset)) {
+        if (k.startsWith('rapportProp') && k.length > 11) props[k[11].toLowerCase() + k.slice(12)] = v;
+      }
+      record(tracked.getAttribute('data-rapport-track'), props);
+    }
+  };
+
+  const pageView = () => {
+    record('page_view', { path: location.pathname, url: location.href, referrer: document.referrer, title: document.title });
+    api.render();
+  };
+
+  const watchNavigation = () => {
+    for (const method of ['pushState', 'replaceState']) {
+      const original = history[method];
+      history[method] = function (...args) {
+        const before = location.href;
+        const result = original.apply(this, args);
+        if (location.href !== before) queueMicrotask(pageView);
+        return result;
+      };
+    }
+    addEventListener('popstate', () => queueMicrotask(pageView));
+    document.addEventListener('click', onClick, true);
+    addEventListener('pagehide', () => {
+      if (queue.length && navigator.sendBeacon) {
+        navigator.sendBeacon(new URL('/v1/events', endpoint), JSON.stringify({ events: queue.slice(0, BATCH) }));
+      }
+    });
+  };
 
   const start = async () => {
     const [, bundle] = await Promise.all([
@@ -48,22 +199,54 @@ export function createRapport({ wasmUrl, endpoint }) {
       domReady(),
     ]);
     engine = new Engine(bundle);
-    api.state = edgeState();
-    api.render();
+    const state = edgeState();
+    const device = store.get(KEY.device) ?? randomId();
+    replica = `browser:${device}`;
+    engine.load(replica, device, store.get(KEY.fragment) ?? '', state?.fragment ? JSON.stringify(state.fragment) : '');
+    try {
+      queue = JSON.parse(store.get(KEY.queue) ?? '[]');
+    } catch {
+      queue = [];
+    }
+    api.state = state;
+    if (autoTrack) {
+      watchNavigation();
+      pageView();
+    } else {
+      api.render();
+    }
+    persist();
+    if (queue.length) schedule(0);
+    emit('ready', api);
     return api;
   };
 
-  const needEngine = () => {
-    if (!engine) throw new Error('rapport: not ready; await rapport.ready first');
-    return engine;
-  };
-
   /** Decides one placement locally, synchronously (after `ready`). */
-  api.decide = (placement) => JSON.parse(needEngine().decide(placement, JSON.stringify(pageContext()), Date.now()));
+  api.decide = (placement) => JSON.parse(need().decide(placement, JSON.stringify(context()), Date.now()));
   /** Fills every placement the edge did not fill; returns the decisions made. */
-  api.render = () => JSON.parse(needEngine().render(JSON.stringify(pageContext()), Date.now()));
-  /** The version of the bundle deciding in this page. */
+  api.render = () => rendered(JSON.parse(need().render(JSON.stringify(context()), Date.now())));
+  /** Records a custom signal. */
+  api.track = (type, props = {}) => record(type, props);
+  /** Links an identity (and traits) to this profile. */
+  api.identify = (namespace, id, traits) => record('identify', traits ? { namespace, id, traits } : { namespace, id });
+  /** Sets personalization consent; takes effect at once. */
+  api.consent = ({ personalization }) => {
+    record('consent', { personalization });
+    if (personalization !== 'granted') queue = queue.filter((e) => e.type === 'consent');
+    persist();
+    return need().consent();
+  };
+  /** The profile view. */
+  api.profile = () => JSON.parse(need().view(Date.now()));
+  /** Subscribes to `ready`, `decision` or `event`. */
+  api.on = (name, fn) => {
+    listeners.set(name, [...(listeners.get(name) ?? []), fn]);
+    return () => listeners.set(name, (listeners.get(name) ?? []).filter((f) => f !== fn));
+  };
+  /** Sends queued events now. */
+  api.flush = flush;
   Object.defineProperty(api, 'version', { get: () => (engine ? engine.version : null) });
+  Object.defineProperty(api, 'pending', { get: () => queue.length });
   api.ready = start();
   return api;
 }

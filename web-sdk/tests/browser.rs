@@ -26,7 +26,7 @@ fn render_fills_unfilled_placements_only() {
     .unwrap();
     let catalog: serde_json::Value =
         serde_json::from_str(include_str!("../../tests/vectors/decide.json")).unwrap();
-    let engine = Engine::new(&catalog["catalog"].to_string()).unwrap();
+    let mut engine = Engine::new(&catalog["catalog"].to_string()).unwrap();
     let decisions = engine.render(r#"{"page":{"path":"/coats/"}}"#, 1_763_800_000_000.0).unwrap();
     let decisions: serde_json::Value = serde_json::from_str(&decisions).unwrap();
     assert_eq!(decisions.as_array().unwrap().len(), 1, "only the unfilled placement is decided");
@@ -42,4 +42,46 @@ fn render_fills_unfilled_placements_only() {
     let edge = document.get_element_by_id("edge").unwrap();
     assert_eq!(edge.text_content().unwrap(), "from the edge");
     assert_eq!(edge.get_attribute("data-rapport-offer").as_deref(), Some("x"));
+}
+
+#[wasm_bindgen_test]
+fn a_tracked_signal_changes_the_very_next_decision() {
+    let mut engine = Engine::new(include_str!("../../examples/northwind.catalog.json")).unwrap();
+    engine.load("browser:d1", "d1", "", "");
+    let context = r#"{"page":{"path":"/coats/"}}"#;
+    let now = 1_763_800_000_000.0;
+    let hero = |engine: &mut Engine| -> String {
+        let decision: serde_json::Value =
+            serde_json::from_str(&engine.decide("hero", context, now + 10_000.0, Some(1.0)).unwrap())
+                .unwrap();
+        decision["items"][0]["offer"].as_str().unwrap().to_owned()
+    };
+    assert_ne!(hero(&mut engine), "coats-15");
+    for i in 0..3 {
+        let event = format!(
+            r#"{{"id":"v{i}","type":"product_view","ts":{},"props":{{"category":"coats"}}}}"#,
+            now as i64 + i
+        );
+        let outcome: serde_json::Value = serde_json::from_str(&engine.track(&event).unwrap()).unwrap();
+        assert_eq!(outcome["outcome"], "applied");
+        assert_eq!(outcome["event"]["origin"], "browser:d1", "sent to the edge under this replica");
+    }
+    assert_eq!(hero(&mut engine), "coats-15");
+    // A retried event changes nothing.
+    let again = engine
+        .track(r#"{"id":"v0","type":"product_view","ts":1763800000000,"props":{"category":"coats"}}"#)
+        .unwrap();
+    assert!(again.contains("duplicate"));
+}
+
+#[wasm_bindgen_test]
+fn without_consent_only_the_consent_record_is_kept() {
+    let mut engine = Engine::new(include_str!("../../examples/northwind.catalog.json")).unwrap();
+    engine.load("browser:d1", "d1", "", "");
+    engine.track(r#"{"id":"c","type":"consent","ts":1,"props":{"personalization":"denied"}}"#).unwrap();
+    let dropped = engine.track(r#"{"id":"s","type":"set","ts":2,"props":{"first_name":"Ann"}}"#).unwrap();
+    assert!(dropped.contains("dropped"));
+    let stored: serde_json::Value = serde_json::from_str(&engine.fragment()).unwrap();
+    let keys: Vec<&str> = stored.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["consent", "replica"]);
 }

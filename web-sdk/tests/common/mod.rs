@@ -9,7 +9,7 @@ const DECIDE: &str = include_str!("../../../tests/vectors/decide.json");
 /// Runs every case of `tests/vectors/decide.json`; returns how many ran.
 pub fn run_decide_vectors() -> usize {
     let file: Value = serde_json::from_str(DECIDE).unwrap();
-    let engine = Engine::new(&file["catalog"].to_string()).unwrap();
+    let mut engine = Engine::new(&file["catalog"].to_string()).unwrap();
     let cases = file["cases"].as_array().unwrap();
     for case in cases {
         let got = engine

@@ -1,0 +1,150 @@
+// The browser SDK in headless Chromium against the real worker (wrangler dev): signals applied
+// locally at once, batches reaching the edge exactly once, the offline queue, consent, SPA
+// navigations and data-rapport-track clicks. Each test gets a fresh browser context (a new
+// visitor); the catalog is the northwind example.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { ROOT, adminToken, startWorker } from './support/wrangler.mjs';
+
+let worker;
+let browser;
+
+before(async () => {
+  worker = await startWorker();
+  const r = await fetch(`${worker.base}/v1/admin/catalog`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${adminToken()}` },
+    body: readFileSync(join(ROOT, 'examples/northwind.catalog.json'), 'utf8'),
+  });
+  assert.equal(r.status, 200);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  worker?.stop();
+});
+
+async function visit(path = '/') {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  const posted = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/v1/events')) posted.push(JSON.parse(r.postData() ?? '{}'));
+  });
+  await page.goto(`${worker.base}${path}`);
+  await page.evaluate(() => window.rapport.ready);
+  return { context, page, errors, posted };
+}
+
+/** The edge's view of this visitor's profile, fetched with the page's cookie. */
+const edgeProfile = (page) => page.evaluate(() => fetch('/v1/profile').then((r) => r.json()));
+const drain = (page) => page.waitForFunction(() => window.rapport.pending === 0, null, { timeout: 10_000 });
+
+test('a signal changes the very next decision, with no round trip', async () => {
+  const { context, page, errors } = await visit('/coats/');
+  const before = await page.evaluate(() => window.rapport.decide('hero').items[0].offer);
+  assert.notEqual(before, 'coats-15');
+  const after = await page.evaluate(() => {
+    for (let i = 0; i < 3; i++) window.rapport.track('product_view', { category: 'coats', sku: `C-${i}` });
+    return window.rapport.decide('hero').items[0].offer;
+  });
+  assert.equal(after, 'coats-15');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('signals reach the edge in batches, each counted once even after the fragments merge', async () => {
+  const { context, page, posted } = await visit('/coats/');
+  await page.evaluate(() => {
+    for (let i = 0; i < 3; i++) window.rapport.track('product_view', { category: 'coats', sku: `C-${i}` });
+  });
+  await drain(page);
+  assert.ok(posted.some((b) => b.events.some((e) => e.type === 'page_view')), 'page_view sent without being asked');
+  assert.ok(posted.every((b) => b.events.every((e) => e.origin?.startsWith('browser:'))), 'events carry their origin');
+  assert.equal((await edgeProfile(page)).computed.coat_views_1h, 3);
+  // Next page: the edge embeds its fragment, the SDK merges it with its own: still 3.
+  await page.goto(`${worker.base}/coats/`);
+  await page.evaluate(() => window.rapport.ready);
+  assert.equal(await page.evaluate(() => window.rapport.profile().computed.coat_views_1h), 3);
+  assert.match(await page.getAttribute('[data-rapport-placement="hero"]', 'data-rapport-offer'), /coats-15/);
+  await context.close();
+});
+
+test('offline, events wait in localStorage and arrive once the page comes back', async () => {
+  const { context, page } = await visit('/');
+  await drain(page);
+  await context.setOffline(true);
+  await page.evaluate(() => {
+    for (let i = 0; i < 3; i++) window.rapport.track('product_view', { category: 'coats', sku: `O-${i}` });
+    return window.rapport.flush();
+  });
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('rapport:queue')).length);
+  assert.equal(stored, 3);
+  await context.setOffline(false);
+  await page.reload();
+  await page.evaluate(() => window.rapport.ready);
+  await drain(page);
+  const profile = await edgeProfile(page);
+  assert.equal(profile.computed.coat_views_1h, 3, 'delivered once, not lost, not doubled');
+  await context.close();
+});
+
+test('consent denied: nothing stored but the consent record, no signal sent, context-only decisions', async () => {
+  const { context, page, posted } = await visit('/');
+  await drain(page);
+  const sentBefore = posted.length;
+  const consent = await page.evaluate(() => window.rapport.consent({ personalization: 'denied' }));
+  assert.equal(consent, 'denied');
+  await page.evaluate(() => {
+    for (let i = 0; i < 3; i++) window.rapport.track('product_view', { category: 'coats' });
+  });
+  await drain(page);
+  const storage = await page.evaluate(() => Object.fromEntries(Object.entries(localStorage)));
+  assert.deepEqual(Object.keys(storage), ['rapport:fragment']);
+  assert.deepEqual(Object.keys(JSON.parse(storage['rapport:fragment'])).sort(), ['consent', 'replica']);
+  const sent = posted.slice(sentBefore).flatMap((b) => b.events.map((e) => e.type));
+  assert.deepEqual(sent, ['consent'], 'only the consent record reaches the edge');
+  const hero = await page.evaluate(() => window.rapport.decide('hero'));
+  assert.equal(hero.experiment, null);
+  assert.notEqual(hero.items[0].offer, 'coats-15');
+  assert.equal((await edgeProfile(page)).consent.personalization, 'denied');
+  await context.close();
+});
+
+test('SPA navigations and data-rapport-track clicks are recorded without being asked', async () => {
+  const { context, page } = await visit('/coats/');
+  await page.evaluate(() => {
+    window.seen = [];
+    window.rapport.on('event', (e) => window.seen.push(e));
+  });
+  await page.click('button[data-rapport-track="add_to_cart"]');
+  await page.evaluate(() => history.pushState({}, '', '/tents/'));
+  await page.waitForFunction(() => window.seen.some((e) => e.type === 'page_view'));
+  const seen = await page.evaluate(() => window.seen.map((e) => ({ type: e.type, props: e.props })));
+  assert.deepEqual(seen.find((e) => e.type === 'add_to_cart').props, { sku: 'C-1', category: 'coats' });
+  assert.equal(seen.find((e) => e.type === 'page_view').props.path, '/tents/');
+  await context.close();
+});
+
+test('clicks on rendered offers are recorded as clicks of that offer and decision', async () => {
+  const { context, page } = await visit('/');
+  const decision = await page.getAttribute('[data-rapport-placement="hero"]', 'data-rapport-decision');
+  const offer = await page.getAttribute('[data-rapport-placement="hero"]', 'data-rapport-offer');
+  await page.evaluate(() => {
+    window.seen = [];
+    window.rapport.on('event', (e) => window.seen.push(e));
+  });
+  await page.click('[data-rapport-placement="hero"]');
+  const click = await page.evaluate(() => window.seen.find((e) => e.type === 'click'));
+  assert.deepEqual(click.props, { offer, placement: 'hero', decision_id: decision });
+  await context.close();
+});
