@@ -2,7 +2,7 @@
 //! the raw facts (path, country, User-Agent…); this module turns them into `context.*` the same
 //! way at the edge and in the browser.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// Substrings (lowercase) of User-Agents that crawlers and link previewers send.
 const BOT_MARKERS: &[&str] = &[
@@ -36,14 +36,12 @@ const BOT_MARKERS: &[&str] = &[
 /// `bot`, `mobile`, `tablet` or `desktop` from a User-Agent.
 pub fn device_type(user_agent: &str) -> &'static str {
     let ua = user_agent.to_ascii_lowercase();
-    if ua.is_empty() || BOT_MARKERS.iter().any(|m| ua.contains(m)) {
+    let has = |m: &str| crate::util::contains(&ua, m);
+    if ua.is_empty() || BOT_MARKERS.iter().any(|m| has(m)) {
         "bot"
-    } else if ua.contains("ipad")
-        || ua.contains("tablet")
-        || (ua.contains("android") && !ua.contains("mobile"))
-    {
+    } else if has("ipad") || has("tablet") || (has("android") && !has("mobile")) {
         "tablet"
-    } else if ua.contains("mobi") || ua.contains("iphone") || ua.contains("ipod") {
+    } else if has("mobi") || has("iphone") || has("ipod") {
         "mobile"
     } else {
         "desktop"
@@ -74,11 +72,20 @@ pub fn request_context(facts: &RequestFacts) -> Value {
         }
     }
     let device = if facts.known_bot { "bot" } else { device_type(facts.user_agent) };
-    json!({
-        "page": { "url": facts.url, "path": facts.path, "referrer": facts.referrer, "title": facts.title },
-        "geo": geo,
-        "device": { "type": device },
-    })
+    let text = |s: &str| Value::String(s.to_owned());
+    let page =
+        [("url", facts.url), ("path", facts.path), ("referrer", facts.referrer), ("title", facts.title)];
+    let mut context = Map::new();
+    let mut page_map = Map::new();
+    for (k, v) in page {
+        page_map.insert(k.to_owned(), text(v));
+    }
+    let mut device_map = Map::new();
+    device_map.insert("type".to_owned(), text(device));
+    context.insert("page".to_owned(), Value::Object(page_map));
+    context.insert("geo".to_owned(), Value::Object(geo));
+    context.insert("device".to_owned(), Value::Object(device_map));
+    Value::Object(context)
 }
 
 #[cfg(test)]

@@ -36,7 +36,8 @@ pub fn parse_ms(text: &str) -> Result<i64, Error> {
     if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
-    let n: i64 = digits.parse().map_err(|_| bad())?;
+    // At most six ASCII digits: no overflow.
+    let n = digits.bytes().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
     if n == 0 {
         return Err(Error::new(ErrorKind::Invalid, "", format!("duration {text:?} must be positive")));
     }

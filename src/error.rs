@@ -2,12 +2,11 @@
 //! worker's HTTP answers, the browser SDK's `Error.name`) can match on; `path` is a JSON pointer
 //! into the input that was wrong, so a message always names the field.
 
-use serde::Serialize;
+use crate::json;
 use std::fmt;
 
 /// Stable error kinds. Their serialised names never change once released.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The input is not JSON, or not JSON of the expected shape.
     Parse,
@@ -35,9 +34,9 @@ impl ErrorKind {
 }
 
 /// An error with a stable kind, a message for people and the JSON pointer of the bad field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
-    #[serde(rename = "type")]
+    /// Serialised as `type`.
     pub kind: ErrorKind,
     pub message: String,
     pub path: String,
@@ -49,9 +48,26 @@ impl Error {
         Error { kind, message: message.into(), path: path.into() }
     }
 
+    /// Appends `{"type", "message", "path"}`.
+    pub fn write_json(&self, out: &mut String) {
+        json::open(out, '{');
+        json::key(out, "type");
+        json::string(out, self.kind.as_str());
+        json::key(out, "message");
+        json::string(out, &self.message);
+        json::key(out, "path");
+        json::string(out, &self.path);
+        out.push('}');
+    }
+
+    /// `{"type", "message", "path"}`.
+    pub fn to_json(&self) -> String {
+        json::written(|out| self.write_json(out))
+    }
+
     /// The same error, found inside the value at `prefix`.
     pub fn under(mut self, prefix: &str) -> Self {
-        self.path = format!("{prefix}{}", self.path);
+        self.path.insert_str(0, prefix);
         self
     }
 }
@@ -69,7 +85,23 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+json::serialize_as_text!(Error);
+
+impl serde::Serialize for ErrorKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// Escapes one JSON-pointer reference token (RFC 6901).
 pub fn pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(token.len());
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -12,8 +12,13 @@ pub mod decide;
 pub mod duration;
 pub mod error;
 pub mod hash;
+pub mod json;
+pub mod map;
 pub mod profile;
 pub mod rules;
+pub mod simulate;
+mod util;
+pub mod visitor;
 
 pub use catalog::Bundle;
 pub use decide::{decide, Decision, Request};

@@ -23,7 +23,16 @@ fn run_case(bundle: &Bundle, case: &Value) -> Value {
 
 #[test]
 fn decide_vectors_hold_natively() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/decide.json");
+    check_file("decide.json");
+}
+
+#[test]
+fn ranking_vectors_hold_natively() {
+    check_file("ranking.json");
+}
+
+fn check_file(name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
     let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let bundle = Bundle::from_value(file["catalog"].clone()).unwrap();
     let bless = std::env::var_os("RAPPORT_BLESS").is_some();

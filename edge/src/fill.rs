@@ -10,8 +10,8 @@ use rapport::{Bundle, Decision, Profile, Request};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 
-/// Fills `html`; `record` applies an impression per filled offer to `profile`. Markup lol-html
-/// cannot rewrite is served unfilled.
+/// Fills `html`; `record` applies an impression per filled offer to `profile` and returns them.
+/// Markup lol-html cannot rewrite is served unfilled.
 pub fn fill(
     html: &str,
     bundle: &Bundle,
@@ -20,8 +20,9 @@ pub fn fill(
     now: i64,
     seed: u64,
     record: bool,
-) -> String {
+) -> (String, Vec<Event>) {
     let decisions: RefCell<Vec<Decision>> = RefCell::default();
+    let impressions: RefCell<Vec<Event>> = RefCell::default();
     let profile = RefCell::new(profile);
     // The end-of-body handler outlives this call's borrows, so it leaves a marker that is
     // replaced by the state once every placement is decided.
@@ -43,7 +44,8 @@ pub fn fill(
             }
             el.set_attribute("data-rapport-decision", &decision.decision_id)?;
             if record {
-                record_impressions(bundle, &mut profile, &decision, &placement, now);
+                let applied = record_impressions(bundle, &mut profile, &decision, &placement, now);
+                impressions.borrow_mut().extend(applied);
             }
             made.push(decision);
             Ok(())
@@ -56,22 +58,25 @@ pub fn fill(
             });
             el.on_end_tag(embed)
         }));
-    let Ok(out) = rewrite_str(html, settings) else { return html.to_owned() };
+    let Ok(out) = rewrite_str(html, settings) else { return (html.to_owned(), Vec::new()) };
     let state = state_script(&decisions.borrow(), &profile.borrow(), &bundle.version);
-    match out.rfind(&marker) {
+    let page = match out.rfind(&marker) {
         Some(at) => format!("{}{state}{}", &out[..at], &out[at + marker.len()..]),
         None => out + &state,
-    }
+    };
+    (page, impressions.into_inner())
 }
 
-/// What the edge showed is an impression, recorded under the edge's own origin.
+/// What the edge showed is an impression, recorded under the edge's own origin; returns those
+/// applied.
 fn record_impressions(
     bundle: &Bundle,
     profile: &mut Profile,
     decision: &Decision,
     placement: &str,
     now: i64,
-) {
+) -> Vec<Event> {
+    let mut applied = Vec::new();
     for item in &decision.items {
         let impression = json!({
             "id": format!("imp-{}-{}", decision.decision_id, item.offer),
@@ -80,9 +85,12 @@ fn record_impressions(
             "props": { "offer": item.offer, "placement": placement, "decision_id": decision.decision_id },
         });
         if let Ok(event) = Event::from_value(&impression, true) {
-            profile.apply(&bundle.schema, &event);
+            if profile.apply(&bundle.schema, &event) == rapport::profile::Outcome::Applied {
+                applied.push(event);
+            }
         }
     }
+    applied
 }
 
 /// The state the SDK picks up: the bundle version, the decisions made here and the fragment.

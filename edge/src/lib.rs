@@ -7,8 +7,11 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod fill;
+mod stats;
 mod store;
 mod visitor;
+
+pub use stats::Stats;
 
 use rapport::context::{request_context, RequestFacts};
 use rapport::profile::{parse_batch, Outcome};
@@ -38,10 +41,30 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         (Method::Get, "/v1/profile") => profile(&req, &env).await,
         (Method::Delete, "/v1/profile") => erase(&req, &env).await,
         (Method::Put, "/v1/admin/catalog") => publish(req, &env).await,
-        (_, p) if p.starts_with("/v1/") => error(404, "not_found", &format!("no route {} {p}", req.method())),
+        (Method::Get, "/v1/admin/stats") => admin_stats(&req, &env).await,
+        (method, p) if ROUTES.contains(&p) => {
+            let response = error(405, "method_not_allowed", &format!("{p} does not take {method}"))?;
+            let headers = response.headers().clone();
+            headers.set("Allow", allowed(p))?;
+            Ok(response.with_headers(headers))
+        }
+        (_, p) if p.starts_with("/v1/") => error(404, "not_found", &format!("no route {p}")),
         _ => page(req, &env, &ctx).await,
     };
     result.or_else(|e| error(500, "internal", &e.to_string()))
+}
+
+/// The API's paths, for `405` on a wrong method.
+const ROUTES: [&str; 6] =
+    ["/v1/decide", "/v1/events", "/v1/bundle", "/v1/profile", "/v1/admin/catalog", "/v1/admin/stats"];
+
+fn allowed(path: &str) -> &'static str {
+    match path {
+        "/v1/events" => "POST",
+        "/v1/profile" => "GET, DELETE",
+        "/v1/admin/catalog" => "PUT",
+        _ => "GET",
+    }
 }
 
 /// Who is asking: the visitor (from the signed cookie, or new), the request context, and the
@@ -173,6 +196,7 @@ async fn events(mut req: Request, env: &Env) -> Result<Response> {
     let before = visit.profile.to_json();
     let mut accepted = 0;
     let mut dropped = Vec::new();
+    let mut applied = Vec::new();
     if visit.bot || visit.id.is_none() {
         dropped
             .extend(events.iter().map(|e| json!({ "id": e.id, "reason": "automated or anonymous request" })));
@@ -186,13 +210,18 @@ async fn events(mut req: Request, env: &Env) -> Result<Response> {
         }
         for event in &events {
             match visit.profile.apply(&bundle.schema, event) {
-                Outcome::Applied | Outcome::Duplicate => accepted += 1,
+                Outcome::Applied => {
+                    accepted += 1;
+                    applied.push(event);
+                }
+                Outcome::Duplicate => accepted += 1,
                 Outcome::Dropped(reason) => dropped.push(json!({ "id": event.id, "reason": reason })),
             }
         }
         if let Some(id) = &visit.id {
             store::link_identities(env, id, &mut visit.profile, &bundle.schema).await?;
         }
+        stats::record(env, stats::increments(&bundle, &visit.profile, &applied)).await?;
     }
     let headers = json_headers()?;
     visit.close(&req, env, &before, &headers).await?;
@@ -236,16 +265,31 @@ async fn bundle(req: &Request, env: &Env) -> Result<Response> {
     Ok(Response::ok(body)?.with_headers(headers))
 }
 
-/// `PUT /v1/admin/catalog`: validate and publish; the last good bundle keeps serving otherwise.
-async fn publish(mut req: Request, env: &Env) -> Result<Response> {
+/// Whether the request carries the admin bearer token.
+fn authorized(req: &Request, env: &Env) -> bool {
     let token = env.secret("ADMIN_TOKEN").map(|s| s.to_string()).unwrap_or_default();
-    let given = req.headers().get("Authorization")?.unwrap_or_default();
-    if token.is_empty() || given != format!("Bearer {token}") {
+    let given = req.headers().get("Authorization").ok().flatten().unwrap_or_default();
+    !token.is_empty() && given == format!("Bearer {token}")
+}
+
+/// `GET /v1/admin/stats`: impressions, clicks and conversions per offer, variant and day.
+async fn admin_stats(req: &Request, env: &Env) -> Result<Response> {
+    if !authorized(req, env) {
+        return error(401, "unauthorized", "a valid admin bearer token is required");
+    }
+    json_response(200, &stats::read(env).await?)
+}
+
+/// `PUT /v1/admin/catalog`: validate and publish, carrying the offers' counts into the bundle's
+/// `stats` (for `bandit` ranking); the last good bundle keeps serving otherwise.
+async fn publish(mut req: Request, env: &Env) -> Result<Response> {
+    if !authorized(&req, env) {
         return error(401, "unauthorized", "a valid admin bearer token is required");
     }
     let text = req.text().await?;
     match Bundle::from_json(&text) {
-        Ok(bundle) => {
+        Ok(mut bundle) => {
+            bundle.stats = stats::for_bundle(&stats::read(env).await?);
             env.kv(store::KV)?.put("bundle", bundle.to_json(false))?.execute().await?;
             json_response(200, &json!({ "published": bundle.version }))
         }
@@ -273,7 +317,10 @@ async fn page(req: Request, env: &Env, _ctx: &Context) -> Result<Response> {
     let bundle = current_bundle(env).await?;
     let mut visit = Visit::open(&req, env, &req.path()).await?;
     let before = visit.profile.to_json();
-    let filled = fill::fill(&html, &bundle, &mut visit.profile, &visit.context, now(), seed(), !visit.bot);
+    let (filled, impressions) =
+        fill::fill(&html, &bundle, &mut visit.profile, &visit.context, now(), seed(), !visit.bot);
+    let shown: Vec<_> = impressions.iter().collect();
+    stats::record(env, stats::increments(&bundle, &visit.profile, &shown)).await?;
     let headers = Headers::new();
     headers.set("Content-Type", "text/html; charset=utf-8")?;
     headers.set("Cache-Control", "private, no-store")?;

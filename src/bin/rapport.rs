@@ -4,7 +4,7 @@
 use lexopt::ValueExt;
 use rapport::{Bundle, Error, Profile, Request};
 use serde_json::Value;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -207,7 +207,7 @@ fn decide(args: &Args) -> Result<ExitCode, String> {
         trace: args.trace,
     };
     let decision = rapport::decide(&bundle, &mut profile, &request);
-    println!("{}", serde_json::to_string(&decision).map_err(|e| e.to_string())?);
+    println!("{}", decision.to_json());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -222,19 +222,6 @@ fn lines() -> impl Iterator<Item = Result<(usize, String), String>> {
         .enumerate()
         .map(|(i, l)| l.map(|l| (i + 1, l)).map_err(|e| e.to_string()))
         .filter(|l| !matches!(l, Ok((_, text)) if text.trim().is_empty()))
-}
-
-/// Parses an event line; an event without an id gets one derived from its content, so the same
-/// line given twice is the same event.
-fn event_from(value: &Value) -> Result<rapport::profile::Event, Error> {
-    let mut value = value.clone();
-    if let Value::Object(map) = &mut value {
-        if !map.contains_key("id") {
-            let digest = rapport::hash::fnv1a_64(Value::Object(map.clone()).to_string().as_bytes());
-            map.insert("id".into(), Value::String(format!("gen-{digest:016x}")));
-        }
-    }
-    rapport::profile::Event::from_value(&value, true)
 }
 
 fn profile_apply(args: &Args) -> Result<ExitCode, String> {
@@ -253,7 +240,7 @@ fn profile_apply(args: &Args) -> Result<ExitCode, String> {
         let (n, text) = line?;
         let applied = serde_json::from_str::<Value>(&text)
             .map_err(|e| Error::new(rapport::ErrorKind::Parse, "", format!("not JSON: {e}")))
-            .and_then(|v| event_from(&v));
+            .and_then(|v| rapport::simulate::event_with_id(&v));
         match applied {
             Ok(event) => {
                 if let rapport::profile::Outcome::Dropped(reason) = fragment.apply(&bundle.schema, &event) {
@@ -289,7 +276,7 @@ fn profile_view(args: &Args) -> Result<ExitCode, String> {
     let path = args.positional.get(1).ok_or("missing the profile to view")?;
     let now = args.now.ok_or("missing --now")?;
     let view = bundle.view(&read_fragment(path)?, now);
-    println!("{}", serde_json::to_string(&view).map_err(|e| e.to_string())?);
+    println!("{}", view.to_json());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -299,61 +286,17 @@ fn simulate(args: &Args) -> Result<ExitCode, String> {
         Ok(bundle) => bundle,
         Err(errors) => return Ok(print_errors(&errors)),
     };
+    let mut journey = String::new();
+    io::stdin().read_to_string(&mut journey).map_err(|e| e.to_string())?;
     let profile_id = args.profile_id.as_deref().unwrap_or("visitor");
-    let mut profile = Profile::new("simulate", profile_id);
+    let replay = rapport::simulate::replay(&bundle, profile_id, &journey, args.trace);
     let mut out = io::BufWriter::new(io::stdout().lock());
-    let mut failed = false;
-    for line in lines() {
-        let (n, text) = line?;
-        let step: Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                failed = true;
-                eprintln!("line {n}: not JSON: {e}");
-                continue;
-            }
-        };
-        let Some(at) = step.get("at").and_then(Value::as_i64) else {
-            failed = true;
-            eprintln!("line {n}: /at: every journey line needs \"at\" (epoch ms)");
-            continue;
-        };
-        if let Some(event) = step.get("event") {
-            let mut event = event.clone();
-            if let Value::Object(map) = &mut event {
-                map.entry("ts").or_insert(Value::from(at));
-            }
-            match event_from(&event) {
-                Ok(event) => {
-                    if let rapport::profile::Outcome::Dropped(reason) = profile.apply(&bundle.schema, &event)
-                    {
-                        eprintln!("line {n}: dropped: {reason}");
-                    }
-                }
-                Err(e) => {
-                    failed = true;
-                    eprintln!("line {n}: {}", e.under("/event"));
-                }
-            }
-        } else if let Some(placement) = step.get("decide").and_then(Value::as_str) {
-            let context = step.get("context").cloned().unwrap_or_else(|| Value::Object(Default::default()));
-            if let Some(country) = context.pointer("/geo/country").and_then(Value::as_str) {
-                profile.observe_country(country, at);
-            }
-            let seed = rapport::hash::fnv1a_64(format!("{profile_id}:{at}:{placement}").as_bytes());
-            let request = Request { placement, context: &context, now: at, seed, trace: args.trace };
-            let decision = rapport::decide(&bundle, &mut profile, &request);
-            writeln!(out, "{}", serde_json::to_string(&decision).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-        } else if step.get("profile").is_some() {
-            let view = bundle.view(&profile, at);
-            writeln!(out, "{}", serde_json::to_string(&view).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-        } else {
-            failed = true;
-            eprintln!("line {n}: a journey line has \"event\", \"decide\" or \"profile\"");
-        }
+    for line in &replay.outputs {
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())?;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    for error in &replay.errors {
+        eprintln!("{error}");
+    }
+    Ok(if replay.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -7,10 +7,13 @@ use super::model::Catalog;
 use crate::decide::template::Template;
 use crate::error::{pointer_token, Error, ErrorKind};
 use crate::hash::fnv1a_64;
+use crate::json;
+use crate::map::VecMap;
 use crate::profile::Schema;
 use crate::rules::{self, Names, Rule};
-use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::util::Ids;
+use serde_json::Value;
+use std::collections::BTreeSet;
 
 /// The key that marks a JSON document as a compiled bundle rather than a catalog.
 const BUNDLE_TAG: &str = "rapport_bundle";
@@ -29,7 +32,7 @@ pub struct Bundle {
     pub(crate) audience_names: Vec<String>,
     pub(crate) audiences: Vec<Rule>,
     pub(crate) offers: Vec<CompiledOffer>,
-    pub(crate) placements: BTreeMap<String, CompiledPlacement>,
+    pub(crate) placements: VecMap<CompiledPlacement>,
     pub(crate) suppressions: Vec<CompiledSuppression>,
     pub(crate) experiments: Vec<CompiledExperiment>,
 }
@@ -87,7 +90,7 @@ pub struct CompiledExperiment {
 impl Bundle {
     /// Reads a catalog or a compiled bundle (contract §1: every command takes either).
     pub fn from_json(text: &str) -> Result<Bundle, Vec<Error>> {
-        let value: Value = serde_json::from_str(text)
+        let value = json::parse(text)
             .map_err(|e| vec![Error::new(ErrorKind::Parse, "", format!("not JSON: {e}"))])?;
         Bundle::from_value(value)
     }
@@ -102,33 +105,34 @@ impl Bundle {
             prefix = "/catalog";
         }
         let (mut errors, blocking) = super::shape::check(&value);
-        let compiled = if blocking {
-            Err(Vec::new())
-        } else {
-            serde_json::from_value::<Catalog>(value)
-                .map_err(|e| vec![Error::new(ErrorKind::Parse, "", format!("not a catalog: {e}"))])
-                .and_then(|catalog| Bundle::compile(catalog, stats))
-        };
+        let compiled =
+            if blocking { Err(Vec::new()) } else { Bundle::compile(Catalog::from_checked(&value), stats) };
         match compiled {
-            Ok(bundle) if errors.is_empty() => Ok(bundle),
-            Ok(_) => Err(errors.into_iter().map(|e| e.under(prefix)).collect()),
-            Err(more) => {
-                errors.extend(more);
-                Err(errors.into_iter().map(|e| e.under(prefix)).collect())
-            }
+            Ok(bundle) if errors.is_empty() => return Ok(bundle),
+            Ok(_) => {}
+            Err(more) => errors.extend(more),
         }
+        for e in &mut errors {
+            e.path.insert_str(0, prefix);
+        }
+        Err(errors)
     }
 
     /// Validates and compiles a catalog, reporting every error found.
     pub fn compile(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
         let mut errors = Vec::new();
-        let audience_names: Vec<String> = catalog.audiences.keys().cloned().collect();
+        let mut audience_names = Vec::with_capacity(catalog.audiences.len());
+        let mut audience_rules = Vec::with_capacity(catalog.audiences.len());
+        for (name, rule) in &catalog.audiences {
+            audience_names.push(name.clone());
+            audience_rules.push((name.clone(), rule.clone()));
+        }
         let computed_names: Vec<String> = catalog.computed.keys().cloned().collect();
-        let audience_rules: Vec<(String, Value)> =
-            catalog.audiences.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let audiences =
             rules::compile_audiences(&audience_rules, Some(&computed_names)).unwrap_or_else(|e| {
-                errors.extend(e.into_iter().map(|e| e.under("/audiences")));
+                for e in e {
+                    errors.push(e.under("/audiences"));
+                }
                 Vec::new()
             });
         let names = Names { audiences: &audience_names, computed: Some(&computed_names) };
@@ -144,7 +148,7 @@ impl Bundle {
             Rule::compile(rule, &names).map_err(|e| errors.push(e.under(at))).ok()
         };
 
-        let mut placements: BTreeMap<String, CompiledPlacement> = BTreeMap::new();
+        let mut placements: VecMap<CompiledPlacement> = VecMap::new();
         for (id, p) in &catalog.placements {
             let at = format!("/placements/{}", pointer_token(id));
             let ranking = match &p.ranking {
@@ -172,11 +176,11 @@ impl Bundle {
             );
         }
 
-        let mut offer_index: BTreeMap<&str, usize> = BTreeMap::new();
+        let offer_ids = Ids::new(catalog.offers.iter().map(|o| o.id.as_str()).collect());
         let mut offers = Vec::with_capacity(catalog.offers.len());
         for (i, offer) in catalog.offers.iter().enumerate() {
             let at = format!("/offers/{i}");
-            if offer_index.insert(&offer.id, i).is_some() {
+            if offer_ids.repeated(i) {
                 errors.push(invalid(format!("{at}/id"), format!("offer id {} is used twice", offer.id)));
             }
             let audience = offer
@@ -213,25 +217,19 @@ impl Bundle {
                     )),
                 }
             }
-            let mut limits: Vec<(String, u32, String)> = offer
-                .caps
-                .iter()
-                .map(|cap| {
-                    let on = cap.on.as_deref().unwrap_or("impression");
-                    (
-                        Schema::cap_name(&offer.id, on, &cap.window),
-                        cap.max,
-                        format!("cap of {} {on}s in {}", cap.max, cap.window),
-                    )
-                })
-                .collect();
+            let mut limits: Vec<(String, u32, String)> = Vec::with_capacity(offer.caps.len());
+            for cap in &offer.caps {
+                let on = cap.on.as_deref().unwrap_or("impression");
+                let what = format!("cap of {} {on}s in {}", cap.max, cap.window);
+                limits.push((Schema::cap_name(&offer.id, on, &cap.window), cap.max, what));
+            }
             for fatigue in &catalog.settings.fatigue {
                 if offer.tags.iter().any(|t| fatigue.tags.contains(t)) {
                     let name = Schema::fatigue_name(&fatigue.tags, &fatigue.window);
                     let what = format!(
                         "fatigue limit of {} {} impressions in {}",
                         fatigue.max,
-                        fatigue.tags.join("/"),
+                        crate::util::join(&fatigue.tags, "/"),
                         fatigue.window
                     );
                     limits.push((name, fatigue.max, what));
@@ -244,8 +242,8 @@ impl Bundle {
             let Some(compiled) = placements.get_mut(id) else { continue };
             if let Some(fallback) = &placement.fallback {
                 let at = format!("/placements/{}/fallback", pointer_token(id));
-                match offer_index.get(fallback.as_str()) {
-                    Some(&i) => {
+                match offer_ids.find(fallback) {
+                    Some(i) => {
                         let offer = &catalog.offers[i];
                         if offer.audience.is_some() || offer.eligibility.is_some() {
                             errors.push(invalid(
@@ -264,17 +262,17 @@ impl Bundle {
                     None => errors.push(invalid(at, format!("unknown offer {fallback}"))),
                 }
             }
-            compiled.offers.sort_by(|&a, &b| {
+            crate::util::sort_by(&mut compiled.offers, |&a, &b| {
                 let (a, b) = (&catalog.offers[a], &catalog.offers[b]);
                 b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id))
             });
         }
 
         let mut suppressions = Vec::new();
-        let mut suppression_ids = BTreeSet::new();
+        let suppression_ids = Ids::new(catalog.suppressions.iter().map(|s| s.id.as_str()).collect());
         for (i, s) in catalog.suppressions.iter().enumerate() {
             let at = format!("/suppressions/{i}");
-            if !suppression_ids.insert(&s.id) {
+            if suppression_ids.repeated(i) {
                 errors.push(invalid(format!("{at}/id"), format!("suppression id {} is used twice", s.id)));
             }
             if let Some(when) = compile_rule(&s.when, &format!("{at}/when"), &mut errors) {
@@ -283,10 +281,10 @@ impl Bundle {
         }
 
         let mut experiments = Vec::new();
-        let mut experiment_ids = BTreeSet::new();
+        let experiment_ids = Ids::new(catalog.experiments.iter().map(|e| e.id.as_str()).collect());
         for (i, e) in catalog.experiments.iter().enumerate() {
             let at = format!("/experiments/{i}");
-            if !experiment_ids.insert(&e.id) {
+            if experiment_ids.repeated(i) {
                 errors.push(invalid(format!("{at}/id"), format!("experiment id {} is used twice", e.id)));
             }
             if !placements.contains_key(&e.placement) {
@@ -315,17 +313,17 @@ impl Bundle {
             } else if !e.variants.is_empty() && weights <= 0.0 {
                 errors.push(invalid(format!("{at}/variants"), "weights sum to 0".to_owned()));
             }
-            let mut variant_ids = BTreeSet::new();
+            let variant_ids = Ids::new(e.variants.iter().map(|v| v.id.as_str()).collect());
             let mut variant_offers = Vec::new();
             for (j, v) in e.variants.iter().enumerate() {
-                if !variant_ids.insert(&v.id) {
+                if variant_ids.repeated(j) {
                     errors.push(invalid(
                         format!("{at}/variants/{j}/id"),
                         format!("variant id {} is used twice", v.id),
                     ));
                 }
-                variant_offers.push(v.offer.as_ref().and_then(|o| match offer_index.get(o.as_str()) {
-                    Some(&k) if catalog.offers[k].placements.contains(&e.placement) => Some(k),
+                variant_offers.push(v.offer.as_ref().and_then(|o| match offer_ids.find(o) {
+                    Some(k) if catalog.offers[k].placements.contains(&e.placement) => Some(k),
                     Some(_) => {
                         errors.push(invalid(
                             format!("{at}/variants/{j}/offer"),
@@ -377,13 +375,26 @@ impl Bundle {
             }
         }
         let version = if browser { content_version(&catalog) } else { self.version.clone() };
-        json!({ BUNDLE_TAG: 1, "version": version, "catalog": catalog, "stats": self.stats }).to_string()
+        // As a `Value` (keys sorted), as the bundle has always been written.
+        let mut bundle = serde_json::Map::new();
+        bundle.insert(BUNDLE_TAG.to_owned(), Value::from(1));
+        bundle.insert("version".to_owned(), Value::String(version));
+        bundle.insert(
+            "catalog".to_owned(),
+            serde_json::to_value(json::Text(catalog.to_json())).unwrap_or_default(),
+        );
+        bundle.insert("stats".to_owned(), self.stats.clone());
+        json::object_text(&bundle)
     }
 
     /// Every audience's verdict for `data` at `now` (for profile views and debugging).
-    pub fn audiences(&self, data: &Value, now: i64) -> BTreeMap<String, bool> {
+    pub fn audiences(&self, data: &Value, now: i64) -> serde_json::Map<String, Value> {
         let scope = rules::Scope { data, now, audiences: &self.audiences };
-        self.audience_names.iter().cloned().zip(self.audiences.iter().map(|r| r.test(&scope))).collect()
+        let mut verdicts = serde_json::Map::new();
+        for (name, rule) in self.audience_names.iter().zip(&self.audiences) {
+            verdicts.insert(name.clone(), Value::Bool(rule.test(&scope)));
+        }
+        verdicts
     }
 
     /// The profile view of `profile` at `now`, audiences evaluated with an empty context.
@@ -427,6 +438,6 @@ fn invalid(path: String, message: String) -> Error {
 /// The content hash of a catalog. Serialisation is canonical (struct fields in order, maps sorted),
 /// so equal catalogs get equal versions on every runtime.
 fn content_version(catalog: &Catalog) -> String {
-    let canonical = serde_json::to_string(catalog).unwrap_or_default();
+    let canonical = catalog.to_json();
     format!("{:016x}", fnv1a_64(canonical.as_bytes()))
 }

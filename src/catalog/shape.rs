@@ -1,6 +1,7 @@
 //! The catalog's shape, written once: `check` reports every unknown field and wrong type with
 //! its pointer (serde would stop at the first), and `json_schema` turns the same description into
 //! the published JSON Schema (`schema/catalog.schema.json`), so editors and the core agree.
+//! Profile fragments are checked against a shape too (`profile::fragment`), before they are read.
 
 use crate::error::{pointer_token, Error, ErrorKind};
 use crate::profile::event::is_identifier;
@@ -32,16 +33,26 @@ pub enum Shape {
     List(&'static Shape),
     /// Either of two shapes (used for `ranking`).
     Either(&'static Shape, &'static Shape),
+    /// A whole number ≥ 0 (up to 2^64 - 1).
+    UInt,
+    /// An array of these items; the last `.1` of them may be left out.
+    Tuple(&'static [Shape], usize),
+    /// An object with any keys.
+    Entries(&'static Shape),
+    /// An object with exactly one of these fields (an enum's variant).
+    OneField(&'static [Field]),
+    /// `null`, or the shape.
+    OrNull(&'static Shape),
 }
 
 /// A field of an object shape.
 #[derive(Debug)]
 pub struct Field(pub &'static str, pub Shape, pub bool);
 
-const fn req(name: &'static str, shape: Shape) -> Field {
+pub(crate) const fn req(name: &'static str, shape: Shape) -> Field {
     Field(name, shape, true)
 }
-const fn opt(name: &'static str, shape: Shape) -> Field {
+pub(crate) const fn opt(name: &'static str, shape: Shape) -> Field {
     Field(name, shape, false)
 }
 
@@ -126,11 +137,18 @@ pub const CATALOG: Shape = Shape::Obj(&[
 pub fn check(value: &Value) -> (Vec<Error>, bool) {
     let mut errors = Vec::new();
     walk(value, &CATALOG, "", &mut errors);
-    let blocking = errors.iter().any(|e| !e.message.contains(IDENTIFIER));
+    let blocking = errors.iter().any(|e| !crate::util::contains(&e.message, IDENTIFIER));
     (errors, blocking)
 }
 
 const IDENTIFIER: &str = "is not an identifier";
+
+/// Every error of `value` against `shape`, each with its pointer.
+pub fn errors(value: &Value, shape: &Shape) -> Vec<Error> {
+    let mut errors = Vec::new();
+    walk(value, shape, "", &mut errors);
+    errors
+}
 
 fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
     let wrong = |errors: &mut Vec<Error>, what: &str| {
@@ -174,8 +192,7 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
         Shape::Rule | Shape::Any => {}
         Shape::OneOf(options) => {
             if !value.as_str().is_some_and(|s| options.contains(&s)) {
-                let quoted: Vec<String> = options.iter().map(|o| format!("\"{o}\"")).collect();
-                wrong(errors, &format!("one of {}", quoted.join(", ")));
+                wrong(errors, &crate::util::cat(&["one of ", &quote_all(options)]));
             }
         }
         Shape::Obj(fields) => {
@@ -185,11 +202,15 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
                 match fields.iter().find(|f| f.0 == key) {
                     Some(field) => walk(v, &field.1, &here, errors),
                     None => {
-                        let known: Vec<&str> = fields.iter().map(|f| f.0).collect();
+                        let known: Vec<String> = fields.iter().map(|f| f.0.to_owned()).collect();
                         errors.push(Error::new(
                             ErrorKind::Invalid,
                             here,
-                            format!("unknown field (known: {})", known.join(", ")),
+                            crate::util::cat(&[
+                                "unknown field (known: ",
+                                &crate::util::join(&known, ", "),
+                                ")",
+                            ]),
                         ));
                     }
                 }
@@ -222,6 +243,37 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
                 walk(v, inner, &format!("{at}/{i}"), errors);
             }
         }
+        Shape::UInt => {
+            if value.as_u64().is_none() {
+                wrong(errors, "a whole number ≥ 0");
+            }
+        }
+        Shape::Tuple(items, optional) => match value.as_array() {
+            Some(got) if got.len() <= items.len() && got.len() + optional >= items.len() => {
+                for (i, (v, item)) in got.iter().zip(items.iter()).enumerate() {
+                    walk(v, item, &format!("{at}/{i}"), errors);
+                }
+            }
+            _ => wrong(errors, &format!("an array of {} items", items.len())),
+        },
+        Shape::Entries(inner) => {
+            let Some(map) = value.as_object() else { return wrong(errors, "an object") };
+            for (key, v) in map {
+                walk(v, inner, &format!("{at}/{}", pointer_token(key)), errors);
+            }
+        }
+        Shape::OneField(fields) => {
+            let only = value.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next());
+            match only.and_then(|(key, v)| fields.iter().find(|f| f.0 == key).map(|f| (key, v, f))) {
+                Some((key, v, field)) => walk(v, &field.1, &format!("{at}/{}", pointer_token(key)), errors),
+                None => wrong(errors, &describe(shape)),
+            }
+        }
+        Shape::OrNull(inner) => {
+            if !value.is_null() {
+                walk(value, inner, at, errors);
+            }
+        }
         Shape::Either(a, b) => {
             let mut first = Vec::new();
             walk(value, a, at, &mut first);
@@ -240,13 +292,23 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
 /// A short description of a shape, for "expected … or …" messages.
 fn describe(shape: &Shape) -> String {
     match shape {
-        Shape::OneOf(options) => options.iter().map(|o| format!("\"{o}\"")).collect::<Vec<_>>().join(", "),
+        Shape::OneOf(options) => quote_all(options),
         Shape::Obj(fields) => {
-            let names: Vec<&str> = fields.iter().map(|f| f.0).collect();
-            format!("an object with {}", names.join(", "))
+            let names: Vec<String> = fields.iter().map(|f| f.0.to_owned()).collect();
+            crate::util::cat(&["an object with ", &crate::util::join(&names, ", ")])
+        }
+        Shape::OneField(fields) => {
+            let names: Vec<String> = fields.iter().map(|f| f.0.to_owned()).collect();
+            crate::util::cat(&["an object with one of ", &crate::util::join(&names, ", ")])
         }
         _ => "another value".to_owned(),
     }
+}
+
+/// `"a", "b", "c"`.
+fn quote_all(options: &[&str]) -> String {
+    let quoted: Vec<String> = options.iter().map(|o| crate::util::cat(&["\"", o, "\""])).collect();
+    crate::util::join(&quoted, ", ")
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -309,6 +371,19 @@ fn schema_of(shape: &Shape) -> Value {
         }),
         Shape::List(inner) => json!({ "type": "array", "items": schema_of(inner) }),
         Shape::Either(a, b) => json!({ "anyOf": [schema_of(a), schema_of(b)] }),
+        Shape::UInt => json!({ "type": "integer", "minimum": 0 }),
+        Shape::Tuple(items, optional) => {
+            let items: Vec<Value> = items.iter().map(schema_of).collect();
+            let (max, min) = (items.len(), items.len() - optional);
+            json!({ "type": "array", "prefixItems": items, "minItems": min, "maxItems": max })
+        }
+        Shape::Entries(inner) => json!({ "type": "object", "additionalProperties": schema_of(inner) }),
+        Shape::OneField(fields) => {
+            let properties: Map<String, Value> =
+                fields.iter().map(|f| (f.0.to_owned(), schema_of(&f.1))).collect();
+            json!({ "type": "object", "properties": properties, "additionalProperties": false, "minProperties": 1, "maxProperties": 1 })
+        }
+        Shape::OrNull(inner) => json!({ "anyOf": [{ "type": "null" }, schema_of(inner)] }),
     }
 }
 

@@ -15,18 +15,21 @@ pub fn bucket(experiment: &str, key: &str) -> u32 {
 /// when `b` is outside the experiment. Variant `i` holds `[T·W<i/W, T·W≤i/W)`, compared exactly
 /// as `T·W<i ≤ b·W < T·W≤i` in integers.
 pub fn variant_for(b: u32, traffic: f64, weights: &[f64]) -> Option<usize> {
-    let t = (traffic * 100.0).round().clamp(0.0, 10_000.0) as u128;
+    let t = crate::util::clamp((traffic * 100.0).round(), 0.0, 10_000.0) as u128;
     let b = u128::from(b);
     if b >= t {
         return None;
     }
-    let w: Vec<u128> = weights.iter().map(|w| w.max(0.0) as u128).collect();
-    let total: u128 = w.iter().sum();
+    let weight = |w: &f64| w.max(0.0) as u128;
+    let mut total = 0u128;
+    for w in weights {
+        total += weight(w);
+    }
     if total == 0 {
         return None;
     }
     let mut below = 0u128;
-    for (i, wi) in w.iter().enumerate() {
+    for (i, wi) in weights.iter().map(weight).enumerate() {
         let upto = below + wi;
         if t * below <= b * total && b * total < t * upto {
             return Some(i);
@@ -64,7 +67,10 @@ pub fn assign(
             continue;
         }
         let key = profile.key()?;
-        let weights: Vec<f64> = experiment.variants.iter().map(|v| v.weight).collect();
+        let mut weights = Vec::with_capacity(experiment.variants.len());
+        for v in &experiment.variants {
+            weights.push(v.weight);
+        }
         if let Some(v) = variant_for(bucket(&experiment.id, key), experiment.traffic, &weights) {
             profile.assign(&experiment.id, &experiment.variants[v].id, scope.now);
             return Some((e, v));

@@ -8,10 +8,10 @@ pub mod template;
 use crate::catalog::{Bundle, CompiledPlacement, Ranking};
 use crate::error::{Error, ErrorKind};
 use crate::hash::fnv1a_64;
+use crate::json;
 use crate::profile::Consent;
 use crate::profile::Profile;
 use crate::rules::Scope;
-use serde::Serialize;
 use serde_json::Value;
 
 /// What a caller asks for: one placement, in a context, at a time, with a seed.
@@ -30,21 +30,19 @@ pub struct Request<'a> {
 }
 
 /// One decision for one placement.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub placement: String,
     pub decision_id: String,
     pub fallback: bool,
     pub items: Vec<Item>,
     pub experiment: Option<ExperimentRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Vec<TraceEntry>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Error>,
 }
 
 /// A chosen offer with its rendered content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     pub offer: String,
     pub tags: Vec<String>,
@@ -52,28 +50,99 @@ pub struct Item {
 }
 
 /// Rendered content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Content {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
 }
 
 /// The experiment and variant a decision was made under.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExperimentRef {
     pub id: String,
     pub variant: String,
 }
 
 /// Why an offer was or was not chosen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TraceEntry {
     pub offer: String,
     pub eligible: bool,
     pub reason: String,
 }
+
+impl Decision {
+    /// Appends `{placement, decision_id, fallback, items, experiment, trace?, error?}`.
+    pub fn write_json(&self, out: &mut String) {
+        json::open(out, '{');
+        json::key(out, "placement");
+        json::string(out, &self.placement);
+        json::key(out, "decision_id");
+        json::string(out, &self.decision_id);
+        json::key(out, "fallback");
+        json::boolean(out, self.fallback);
+        json::key(out, "items");
+        json::open(out, '[');
+        for item in &self.items {
+            json::open(out, '{');
+            json::key(out, "offer");
+            json::string(out, &item.offer);
+            json::key(out, "tags");
+            json::strings(out, &item.tags);
+            json::key(out, "content");
+            json::open(out, '{');
+            if let Some(html) = &item.content.html {
+                json::key(out, "html");
+                json::string(out, html);
+            }
+            if let Some(data) = &item.content.data {
+                json::key(out, "data");
+                json::value(out, data);
+            }
+            out.push_str("}}");
+        }
+        out.push(']');
+        json::key(out, "experiment");
+        match &self.experiment {
+            Some(e) => {
+                json::open(out, '{');
+                json::key(out, "id");
+                json::string(out, &e.id);
+                json::key(out, "variant");
+                json::string(out, &e.variant);
+                out.push('}');
+            }
+            None => json::null(out),
+        }
+        if let Some(trace) = &self.trace {
+            json::key(out, "trace");
+            json::open(out, '[');
+            for t in trace {
+                json::open(out, '{');
+                json::key(out, "offer");
+                json::string(out, &t.offer);
+                json::key(out, "eligible");
+                json::boolean(out, t.eligible);
+                json::key(out, "reason");
+                json::string(out, &t.reason);
+                out.push('}');
+            }
+            out.push(']');
+        }
+        if let Some(error) = &self.error {
+            json::key(out, "error");
+            error.write_json(out);
+        }
+        out.push('}');
+    }
+
+    /// The decision as JSON text.
+    pub fn to_json(&self) -> String {
+        json::written(|out| self.write_json(out))
+    }
+}
+
+json::serialize_as_text!(Decision);
 
 /// Decides `request.placement` for `profile`. The only thing a decision records on the profile
 /// is a new experiment assignment (contract §5).
@@ -93,9 +162,10 @@ pub fn decide(bundle: &Bundle, profile: &mut Profile, request: &Request) -> Deci
         return decision;
     };
     let now = request.now;
-    let bot = request.context.pointer("/device/type").and_then(Value::as_str) == Some("bot");
+    let bot =
+        request.context.get("device").and_then(|d| d.get("type")).and_then(Value::as_str) == Some("bot");
     let granted = profile.consent(&bundle.schema) == Consent::Granted;
-    let mut data = profile.rule_data(&bundle.schema, request.context, now);
+    let data = profile.rule_data(&bundle.schema, request.context, now);
     let scope = Scope { data: &data, now, audiences: &bundle.audiences };
 
     let assignment =
@@ -107,13 +177,12 @@ pub fn decide(bundle: &Bundle, profile: &mut Profile, request: &Request) -> Deci
             Some(ExperimentRef { id: experiment.id.clone(), variant: experiment.variants[v].id.clone() });
     }
 
-    let suppressed: Vec<(&str, &[String])> = bundle
-        .suppressions
-        .iter()
-        .zip(&bundle.catalog.suppressions)
-        .filter(|(s, _)| s.when.test(&scope))
-        .map(|(s, authored)| (authored.id.as_str(), s.tags.as_slice()))
-        .collect();
+    let mut suppressed: Vec<(&str, &[String])> = Vec::new();
+    for (s, authored) in bundle.suppressions.iter().zip(&bundle.catalog.suppressions) {
+        if s.when.test(&scope) {
+            suppressed.push((authored.id.as_str(), s.tags.as_slice()));
+        }
+    }
     let check =
         Check { bundle, profile, scope: &scope, now, bot, granted, suppressed: &suppressed, variant_offer };
     let mut eligible = Vec::new();
@@ -125,7 +194,7 @@ pub fn decide(bundle: &Bundle, profile: &mut Profile, request: &Request) -> Deci
         }
     }
 
-    let ranked = rank(bundle, placement, eligible, &mut data, request.seed, variant_offer);
+    let ranked = rank(bundle, placement, eligible, &data, request.seed, variant_offer);
     for i in ranked {
         if decision.items.len() < placement.max_items {
             decision.items.push(item(bundle, i, &data));
@@ -146,11 +215,9 @@ pub fn decide(bundle: &Bundle, profile: &mut Profile, request: &Request) -> Deci
         }
     }
     if let Some(entries) = decision.trace.as_mut() {
-        entries.extend(trace.into_iter().map(|(i, eligible, reason)| TraceEntry {
-            offer: bundle.catalog.offers[i].id.clone(),
-            eligible,
-            reason,
-        }));
+        for (i, eligible, reason) in trace {
+            entries.push(TraceEntry { offer: bundle.catalog.offers[i].id.clone(), eligible, reason });
+        }
     }
     decision
 }
@@ -220,47 +287,48 @@ fn rank(
     bundle: &Bundle,
     placement: &CompiledPlacement,
     mut eligible: Vec<usize>,
-    data: &mut Value,
+    data: &Value,
     seed: u64,
     variant_offer: Option<usize>,
 ) -> Vec<usize> {
     match &placement.ranking {
         Ranking::Priority => {}
         Ranking::Formula(rule) => {
-            let mut scored: Vec<(f64, usize)> = eligible
-                .iter()
-                .map(|&i| {
-                    let offer = &bundle.catalog.offers[i];
-                    if let Value::Object(map) = data {
-                        let view = serde_json::json!({ "id": offer.id, "priority": offer.priority, "tags": offer.tags });
-                        map.insert("offer".to_owned(), view);
-                    }
-                    let scope = Scope { data, now: 0, audiences: &bundle.audiences };
-                    let score = rule.evaluate(&scope).as_f64().filter(|f| f.is_finite()).unwrap_or(f64::NEG_INFINITY);
-                    (score, i)
-                })
-                .collect();
-            if let Value::Object(map) = data {
-                map.remove("offer");
+            // The formula sees the rule data plus `offer`; a copy keeps `data` as it was.
+            let mut data = data.clone();
+            let mut scored: Vec<(f64, usize)> = Vec::with_capacity(eligible.len());
+            for &i in &eligible {
+                let offer = &bundle.catalog.offers[i];
+                if let Value::Object(map) = &mut data {
+                    let mut view = serde_json::Map::new();
+                    view.insert("id".to_owned(), Value::String(offer.id.clone()));
+                    view.insert("priority".to_owned(), Value::from(offer.priority));
+                    let tags = offer.tags.iter().map(|t| Value::String(t.clone()));
+                    view.insert("tags".to_owned(), Value::Array(tags.collect()));
+                    map.insert("offer".to_owned(), Value::Object(view));
+                }
+                let scope = Scope { data: &data, now: 0, audiences: &bundle.audiences };
+                let score =
+                    rule.evaluate(&scope).as_f64().filter(|f| f.is_finite()).unwrap_or(f64::NEG_INFINITY);
+                scored.push((score, i));
             }
-            scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-            eligible = scored.into_iter().map(|(_, i)| i).collect();
+            crate::util::sort_by(&mut scored, |a, b| b.0.total_cmp(&a.0));
+            eligible = offers_of(&scored);
         }
         Ranking::Bandit => {
             let mut rng = sample::Rng::new(seed ^ 0x7468_6f6d_7073_6f6e);
-            let mut sampled: Vec<(f64, usize)> = eligible
-                .iter()
-                .map(|&i| {
-                    let stats = bundle.stats.pointer(&format!("/offers/{}", bundle.catalog.offers[i].id));
-                    let count =
-                        |k: &str| stats.and_then(|s| s.get(k)).and_then(Value::as_u64).unwrap_or(0) as f64;
-                    let (shown, clicked) = (count("impressions"), count("clicks"));
-                    let clicked = clicked.min(shown);
-                    (rng.beta(clicked + 1.0, shown - clicked + 1.0), i)
-                })
-                .collect();
-            sampled.sort_by(|a, b| b.0.total_cmp(&a.0));
-            eligible = sampled.into_iter().map(|(_, i)| i).collect();
+            let mut sampled: Vec<(f64, usize)> = Vec::with_capacity(eligible.len());
+            for &i in &eligible {
+                // Offer ids are identifiers: no `/` or `~` to escape in a pointer.
+                let stats = bundle.stats.get("offers").and_then(|o| o.get(&bundle.catalog.offers[i].id));
+                let count =
+                    |k: &str| stats.and_then(|s| s.get(k)).and_then(Value::as_u64).unwrap_or(0) as f64;
+                let (shown, clicked) = (count("impressions"), count("clicks"));
+                let clicked = clicked.min(shown);
+                sampled.push((rng.beta(clicked + 1.0, shown - clicked + 1.0), i));
+            }
+            crate::util::sort_by(&mut sampled, |a, b| b.0.total_cmp(&a.0));
+            eligible = offers_of(&sampled);
         }
     }
     if let Some(v) = variant_offer {
@@ -270,6 +338,11 @@ fn rank(
         }
     }
     eligible
+}
+
+/// The offers of `(score, offer)` pairs, in order.
+fn offers_of(scored: &[(f64, usize)]) -> Vec<usize> {
+    scored.iter().map(|s| s.1).collect()
 }
 
 fn item(bundle: &Bundle, i: usize, data: &Value) -> Item {

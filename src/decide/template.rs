@@ -19,13 +19,12 @@ impl Template {
     pub fn parse(source: &str) -> Result<Template, Error> {
         let mut parts = Vec::new();
         let mut rest = source;
-        while let Some(open) = rest.find("{{") {
+        while let Some(open) = crate::util::find(rest, "{{") {
             if open > 0 {
                 parts.push(Part::Text(rest[..open].to_owned()));
             }
             let after = &rest[open + 2..];
-            let close = after
-                .find("}}")
+            let close = crate::util::find(after, "}}")
                 .ok_or_else(|| Error::new(ErrorKind::Invalid, "", "template has `{{` without `}}`"))?;
             let inner = &after[..close];
             let (path, fallback) = match inner.split_once('|') {
@@ -58,7 +57,7 @@ impl Template {
                     });
                     let text = match (value, fallback) {
                         (Some(Value::String(s)), _) => s.clone(),
-                        (Some(v), _) if !v.is_null() => v.to_string(),
+                        (Some(v), _) if !v.is_null() => crate::json::text(v),
                         (_, Some(f)) => f.clone(),
                         _ => String::new(),
                     };
@@ -77,12 +76,14 @@ impl Template {
 /// Renders every string inside `value` as a template (JSON `data` content: not HTML-escaped).
 pub fn render_data(value: &Value, data: &Value) -> Value {
     match value {
-        Value::String(s) if s.contains("{{") => match Template::parse(s) {
+        Value::String(s) if crate::util::contains(s, "{{") => match Template::parse(s) {
             Ok(t) => Value::String(t.render(data, false)),
             Err(_) => value.clone(),
         },
         Value::Array(a) => Value::Array(a.iter().map(|v| render_data(v, data)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), render_data(v, data))).collect()),
+        Value::Object(m) => {
+            Value::Object(crate::util::object_of(m.iter().map(|(k, v)| (k.clone(), render_data(v, data)))))
+        }
         other => other.clone(),
     }
 }

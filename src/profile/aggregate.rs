@@ -7,10 +7,11 @@
 //! again by the edge under the browser's origin is counted once. `min`, `max`, `first`, `last`
 //! and `distinct` are lattices: merge is a pointwise min/max/union, idempotent by nature.
 
-use serde::{Deserialize, Serialize};
+use crate::catalog::shape::{opt, req, Shape};
+use crate::json;
+use crate::map::VecMap;
 use serde_json::Value;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 /// How many buckets a window spans.
 pub const BUCKETS: i64 = 60;
@@ -49,23 +50,20 @@ impl Agg {
 
 /// A value with the time of the event that set it; ordered by `ts`, then by the value's JSON
 /// (so equal timestamps resolve the same way everywhere).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stamp(pub i64, pub Value);
 
 impl Stamp {
     fn key(&self) -> (i64, String) {
-        (self.0, self.1.to_string())
+        (self.0, json::text(&self.1))
     }
 }
 
 /// One origin's buckets, dense from bucket `0` on: event counts and (for `sum`) sums in
 /// millionths. Canonical: no leading empty bucket.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Dense(
-    pub i64,
-    pub Vec<u64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")] pub Vec<i64>,
-);
+/// As JSON `[first bucket, counts, sums]`, sums left out when empty.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dense(pub i64, pub Vec<u64>, pub Vec<i64>);
 
 impl Dense {
     fn last(&self) -> i64 {
@@ -108,12 +106,41 @@ impl Dense {
     }
 }
 
-/// The state of one aggregate. Serialised compactly (it lives in a ≤ 16 KiB fragment).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// What an aggregate's state looks like as JSON (see [`Series::write_json`]).
+pub(crate) const SERIES: Shape = {
+    const STAMP: Shape = Shape::Tuple(&[Shape::Int, Shape::Any], 0);
+    const DENSE: Shape = Shape::Tuple(&[Shape::Int, Shape::List(&Shape::UInt), Shape::List(&Shape::Int)], 1);
+    Shape::OneField(&[
+        req(
+            "counter",
+            Shape::Obj(&[req("w", Shape::Int), req("sum", Shape::Bool), req("o", Shape::Entries(&DENSE))]),
+        ),
+        req(
+            "extreme",
+            Shape::Obj(&[
+                req("w", Shape::Int),
+                req("max", Shape::Bool),
+                req("b", Shape::List(&Shape::Tuple(&[Shape::Int, Shape::Num], 0))),
+            ]),
+        ),
+        req(
+            "first",
+            Shape::Obj(&[
+                req("w", Shape::Int),
+                req("b", Shape::List(&Shape::Tuple(&[Shape::Int, STAMP], 0))),
+            ]),
+        ),
+        req("last", Shape::Obj(&[opt("v", Shape::OrNull(&STAMP))])),
+        req("distinct", Shape::Obj(&[req("v", Shape::List(&Shape::Tuple(&[Shape::Any, Shape::Int], 0)))])),
+    ])
+};
+
+/// The state of one aggregate. Serialised compactly (it lives in a ≤ 16 KiB fragment), as
+/// `{"<variant in snake case>": {fields in order}}`; a stamp is `[ts, value]`.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Series {
     /// `count` and `sum`: per origin, dense buckets of event counts (and sums).
-    Counter { w: i64, sum: bool, o: BTreeMap<String, Dense> },
+    Counter { w: i64, sum: bool, o: VecMap<Dense> },
     /// `min` (`max` false) or `max`: per bucket, the extreme.
     Extreme { w: i64, max: bool, b: Vec<(i64, f64)> },
     /// `first`: per bucket, the earliest value.
@@ -129,13 +156,157 @@ impl Series {
     pub fn new(agg: Agg, window_ms: Option<i64>) -> Series {
         let w = window_ms.map_or(0, |ms| (ms + BUCKETS - 1) / BUCKETS);
         match agg {
-            Agg::Count => Series::Counter { w, sum: false, o: BTreeMap::new() },
-            Agg::Sum => Series::Counter { w, sum: true, o: BTreeMap::new() },
+            Agg::Count => Series::Counter { w, sum: false, o: VecMap::new() },
+            Agg::Sum => Series::Counter { w, sum: true, o: VecMap::new() },
             Agg::Min => Series::Extreme { w, max: false, b: Vec::new() },
             Agg::Max => Series::Extreme { w, max: true, b: Vec::new() },
             Agg::First => Series::First { w, b: Vec::new() },
             Agg::Last => Series::Last { v: None },
             Agg::Distinct => Series::Distinct { v: Vec::new() },
+        }
+    }
+
+    /// Appends the state's JSON.
+    pub fn write_json(&self, out: &mut String) {
+        fn head(out: &mut String, variant: &str, w: Option<i64>) {
+            json::open(out, '{');
+            json::key(out, variant);
+            json::open(out, '{');
+            if let Some(w) = w {
+                json::key(out, "w");
+                json::int(out, w);
+            }
+        }
+        fn stamp(out: &mut String, s: &Stamp) {
+            json::open(out, '[');
+            json::int(out, s.0);
+            json::value(out, &s.1);
+            out.push(']');
+        }
+        match self {
+            Series::Counter { w, sum, o } => {
+                head(out, "counter", Some(*w));
+                json::key(out, "sum");
+                json::boolean(out, *sum);
+                json::key(out, "o");
+                json::open(out, '{');
+                for (origin, d) in o {
+                    json::key(out, origin);
+                    json::open(out, '[');
+                    json::int(out, d.0);
+                    json::open(out, '[');
+                    for &n in &d.1 {
+                        json::uint(out, n);
+                    }
+                    out.push(']');
+                    if !d.2.is_empty() {
+                        json::open(out, '[');
+                        for &n in &d.2 {
+                            json::int(out, n);
+                        }
+                        out.push(']');
+                    }
+                    out.push(']');
+                }
+                out.push('}');
+            }
+            Series::Extreme { w, max, b } => {
+                head(out, "extreme", Some(*w));
+                json::key(out, "max");
+                json::boolean(out, *max);
+                json::key(out, "b");
+                json::open(out, '[');
+                for (idx, x) in b {
+                    json::open(out, '[');
+                    json::int(out, *idx);
+                    json::float(out, *x);
+                    out.push(']');
+                }
+                out.push(']');
+            }
+            Series::First { w, b } => {
+                head(out, "first", Some(*w));
+                json::key(out, "b");
+                json::open(out, '[');
+                for (idx, s) in b {
+                    json::open(out, '[');
+                    json::int(out, *idx);
+                    stamp(out, s);
+                    out.push(']');
+                }
+                out.push(']');
+            }
+            Series::Last { v } => {
+                head(out, "last", None);
+                json::key(out, "v");
+                match v {
+                    Some(s) => stamp(out, s),
+                    None => json::null(out),
+                }
+            }
+            Series::Distinct { v } => {
+                head(out, "distinct", None);
+                json::key(out, "v");
+                json::open(out, '[');
+                for (x, ts) in v {
+                    json::open(out, '[');
+                    json::value(out, x);
+                    json::int(out, *ts);
+                    out.push(']');
+                }
+                out.push(']');
+            }
+        }
+        out.push_str("}}");
+    }
+
+    /// Reads a state whose JSON was checked against [`SERIES`].
+    pub(crate) fn from_checked(value: &Value) -> Series {
+        use super::fragment::{entries, int, items};
+        let Some((name, fields)) = value.as_object().and_then(|m| m.iter().next()) else {
+            return Series::Last { v: None };
+        };
+        let w = int(fields.get("w"));
+        let flag = |key: &str| fields.get(key).and_then(Value::as_bool).unwrap_or(false);
+        let stamp = |t: &Value| Stamp(int(t.get(0)), t.get(1).cloned().unwrap_or_default());
+        let list = |key: &str| items(fields.get(key));
+        match name.as_str() {
+            "counter" => {
+                let mut o = VecMap::new();
+                for (origin, t) in entries(fields.get("o")) {
+                    let mut d = Dense(int(t.get(0)), Vec::new(), Vec::new());
+                    for n in items(t.get(1)) {
+                        d.1.push(n.as_u64().unwrap_or(0));
+                    }
+                    for n in items(t.get(2)) {
+                        d.2.push(int(Some(n)));
+                    }
+                    o.insert(origin.clone(), d);
+                }
+                Series::Counter { w, sum: flag("sum"), o }
+            }
+            "extreme" => {
+                let mut b = Vec::new();
+                for t in list("b") {
+                    b.push((int(t.get(0)), t.get(1).and_then(Value::as_f64).unwrap_or(0.0)));
+                }
+                Series::Extreme { w, max: flag("max"), b }
+            }
+            "first" => {
+                let mut b = Vec::new();
+                for t in list("b") {
+                    b.push((int(t.get(0)), t.get(1).map(stamp).unwrap_or(Stamp(0, Value::Null))));
+                }
+                Series::First { w, b }
+            }
+            "distinct" => {
+                let mut v = Vec::new();
+                for t in list("v") {
+                    v.push((t.get(0).cloned().unwrap_or_default(), int(t.get(1))));
+                }
+                Series::Distinct { v }
+            }
+            _ => Series::Last { v: fields.get("v").filter(|v| !v.is_null()).map(stamp) },
         }
     }
 
@@ -157,7 +328,7 @@ impl Series {
         match self {
             Series::Counter { w, sum, o } => {
                 let idx = bucket(ts, *w);
-                let dense = o.entry(origin.to_owned()).or_default();
+                let dense = o.get_or_insert_with(origin, Dense::default);
                 let at = dense.slot(idx, *sum);
                 dense.1[at] += 1;
                 if *sum {
@@ -201,7 +372,7 @@ impl Series {
             {
                 let sums = *sum;
                 for (origin, theirs) in o2 {
-                    let mine = o.entry(origin.clone()).or_default();
+                    let mine = o.get_or_insert_with(origin, Dense::default);
                     for (k, &n) in theirs.1.iter().enumerate() {
                         if n == 0 {
                             continue;
@@ -354,7 +525,7 @@ fn merge_distinct(mine: &mut Vec<(Value, i64)>, theirs: Vec<(Value, i64)>) {
             None => mine.push((value, ts)),
         }
     }
-    mine.sort_by(|(a, ta), (b, tb)| tb.cmp(ta).then_with(|| a.to_string().cmp(&b.to_string())));
+    crate::util::sort_by(mine, |(a, ta), (b, tb)| tb.cmp(ta).then_with(|| json::text(a).cmp(&json::text(b))));
     mine.truncate(DISTINCT_KEEP);
 }
 

@@ -2,7 +2,7 @@
 //! bad event is rejected while the rest are kept.
 
 use crate::error::{Error, ErrorKind};
-use serde::Serialize;
+use crate::json;
 use serde_json::{Map, Value};
 
 /// Largest `props`, as JSON.
@@ -17,29 +17,64 @@ pub const MAX_ATTRIBUTE_BYTES: usize = 128;
 /// Timestamps beyond this (year 2255) are not plausible milliseconds.
 const MAX_TS: i64 = 9_000_000_000_000;
 
-/// A validated event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A validated event; as JSON `{id, type, ts, props, origin?}`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: String,
-    #[serde(rename = "type")]
+    /// Serialised as `type`.
     pub kind: String,
     pub ts: i64,
     pub props: Map<String, Value>,
     /// The replica that first recorded the event (Rapport's extension; defaults to the replica
     /// that applies it). Counters are kept per origin, so an event the browser applied and then
     /// sent to the edge is counted once when the two fragments merge.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
 }
 
-/// One rejected event of a batch.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One rejected event of a batch; as JSON `{index, error}`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rejected {
     pub index: usize,
     pub error: Error,
 }
 
+json::serialize_as_text!(Event, Rejected);
+
+impl Rejected {
+    /// `{index, error}`.
+    pub fn to_json(&self) -> String {
+        json::written(|out| {
+            json::open(out, '{');
+            json::key(out, "index");
+            json::uint(out, self.index as u64);
+            json::key(out, "error");
+            self.error.write_json(out);
+            out.push('}');
+        })
+    }
+}
+
 impl Event {
+    /// `{id, type, ts, props, origin?}`.
+    pub fn to_json(&self) -> String {
+        json::written(|out| {
+            json::open(out, '{');
+            json::key(out, "id");
+            json::string(out, &self.id);
+            json::key(out, "type");
+            json::string(out, &self.kind);
+            json::key(out, "ts");
+            json::int(out, self.ts);
+            json::key(out, "props");
+            json::object(out, &self.props);
+            if let Some(origin) = &self.origin {
+                json::key(out, "origin");
+                json::string(out, origin);
+            }
+            out.push('}');
+        })
+    }
+
     /// Validates one event. `require_id`: over HTTP an id is required (retries dedupe by it).
     pub fn from_value(value: &Value, require_id: bool) -> Result<Event, Error> {
         let Value::Object(map) = value else {
@@ -77,7 +112,7 @@ impl Event {
                 &format!("props has {} keys; at most {MAX_PROPS_KEYS}", props.len()),
             ));
         }
-        let size = serde_json::to_string(&props).map(|s| s.len()).unwrap_or(usize::MAX);
+        let size = json::object_text(&props).len();
         if size > MAX_PROPS_BYTES {
             return Err(too_large(
                 "/props",
@@ -140,7 +175,7 @@ fn check_attributes(attributes: &Map<String, Value>, at: &str) -> Result<(), Err
         if !is_identifier(name) {
             return Err(invalid(&path, "attribute names match [A-Za-z0-9_.:-]{1,128}"));
         }
-        let size = serde_json::to_string(value).map(|s| s.len()).unwrap_or(usize::MAX);
+        let size = json::text(value).len();
         if size > MAX_ATTRIBUTE_BYTES {
             return Err(too_large(
                 &path,

@@ -10,10 +10,12 @@
 use super::aggregate::Series;
 use super::event::Event;
 use super::schema::{Filter, Schema};
+use crate::catalog::shape::{self, opt, req, Shape};
+use crate::error::{Error, ErrorKind};
 use crate::hash::fnv1a_64;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use std::collections::BTreeMap;
+use crate::json;
+use crate::map::VecMap;
+use serde_json::{Map, Value};
 
 /// The size a fragment stays under, as JSON, for catalogs of ordinary size.
 pub const MAX_FRAGMENT_BYTES: usize = 16 * 1024;
@@ -31,8 +33,7 @@ const SPANS: usize = 8;
 pub const ANONYMOUS: &str = "anonymous";
 
 /// A personalization consent state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Consent {
     Pending,
     Granted,
@@ -52,8 +53,7 @@ impl Consent {
 }
 
 /// What applying an event did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", content = "reason", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The event changed the fragment.
     Applied,
@@ -64,42 +64,37 @@ pub enum Outcome {
 }
 
 /// One identity: namespace, id, and when it was first recorded.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Identity(pub i64, pub String, pub String);
 
 /// One attribute value from one source: `(source, ts, event id, value)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Attr(pub String, pub i64, pub String, pub Value);
 
 /// The visits of one origin: events applied, visits folded away, recent visit spans.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Visits(pub u64, pub u64, pub Vec<(i64, i64)>);
 
 /// What one replica knows of one person.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// As JSON (fields in this order, empty ones left out): `replica`, `ids` (`[ts, namespace, id]`),
+/// `consent` (`[ts, status]`), `region` (`[ts, country]`), `attrs` (name → `[source, ts, event
+/// id, value]`s), `computed` (name → aggregate), `visits` (origin → `[events, folded, spans]`),
+/// `seen` (`[first, last]`), `experiments` (id → `[ts, variant]`), `recent` (`[ts, id hash]`s).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fragment {
     /// The replica that keeps this fragment (`edge`, `browser:<device>`, `crm`…).
     pub replica: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<Identity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<(i64, Consent)>,
     /// The first request's country `(ts, country)`, for `opt_in_countries`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<(i64, String)>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub attrs: BTreeMap<String, Vec<Attr>>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub computed: BTreeMap<String, Series>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub visits: BTreeMap<String, Visits>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attrs: VecMap<Vec<Attr>>,
+    pub computed: VecMap<Series>,
+    pub visits: VecMap<Visits>,
     pub seen: Option<(i64, i64)>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub experiments: BTreeMap<String, (i64, String)>,
+    pub experiments: VecMap<(i64, String)>,
     /// Recent `(ts, hashed event id)`, newest first: retries of these change nothing.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent: Vec<(i64, String)>,
 }
 
@@ -114,10 +109,162 @@ impl Fragment {
     }
 
     /// Parses a fragment's JSON.
-    pub fn from_json(text: &str) -> Result<Fragment, crate::Error> {
-        serde_json::from_str(text).map_err(|e| {
-            crate::Error::new(crate::ErrorKind::Parse, "", format!("not a profile fragment: {e}"))
-        })
+    pub fn from_json(text: &str) -> Result<Fragment, Error> {
+        let not = |e: &dyn std::fmt::Display| {
+            Error::new(ErrorKind::Parse, "", format!("not a profile fragment: {e}"))
+        };
+        let value = json::parse(text).map_err(|e| not(&e))?;
+        Fragment::from_value(&value).map_err(|e| not(&e))
+    }
+
+    /// Reads a fragment from its JSON value; errors name the field.
+    pub fn from_value(value: &Value) -> Result<Fragment, Error> {
+        if let Some(e) = shape::errors(value, &FRAGMENT).into_iter().next() {
+            return Err(e);
+        }
+        let field = |key: &str| value.get(key).filter(|v| !v.is_null());
+        let mut f = Fragment { replica: text(field("replica")), ..Fragment::default() };
+        for t in items(field("ids")) {
+            f.ids.push(Identity(int(t.get(0)), text(t.get(1)), text(t.get(2))));
+        }
+        f.consent = field("consent").map(|t| {
+            let status = match t.get(1).and_then(Value::as_str) {
+                Some("granted") => Consent::Granted,
+                Some("denied") => Consent::Denied,
+                _ => Consent::Pending,
+            };
+            (int(t.get(0)), status)
+        });
+        f.region = field("region").map(stamped);
+        for (name, values) in entries(field("attrs")) {
+            let mut attrs = Vec::new();
+            for t in items(Some(values)) {
+                attrs.push(Attr(
+                    text(t.get(0)),
+                    int(t.get(1)),
+                    text(t.get(2)),
+                    t.get(3).cloned().unwrap_or_default(),
+                ));
+            }
+            f.attrs.insert(name.clone(), attrs);
+        }
+        for (name, series) in entries(field("computed")) {
+            f.computed.insert(name.clone(), Series::from_checked(series));
+        }
+        for (origin, t) in entries(field("visits")) {
+            let count = |i: usize| t.get(i).and_then(Value::as_u64).unwrap_or(0);
+            let mut spans = Vec::new();
+            for s in items(t.get(2)) {
+                spans.push(span(s));
+            }
+            f.visits.insert(origin.clone(), Visits(count(0), count(1), spans));
+        }
+        f.seen = field("seen").map(span);
+        for (id, t) in entries(field("experiments")) {
+            f.experiments.insert(id.clone(), stamped(t));
+        }
+        for t in items(field("recent")) {
+            f.recent.push(stamped(t));
+        }
+        Ok(f)
+    }
+
+    /// Appends the fragment's JSON (see [`Fragment`]).
+    pub fn write_json(&self, out: &mut String) {
+        json::open(out, '{');
+        json::key(out, "replica");
+        json::string(out, &self.replica);
+        if !self.ids.is_empty() {
+            json::key(out, "ids");
+            json::open(out, '[');
+            for i in &self.ids {
+                json::open(out, '[');
+                json::int(out, i.0);
+                json::string(out, &i.1);
+                json::string(out, &i.2);
+                out.push(']');
+            }
+            out.push(']');
+        }
+        if let Some((ts, status)) = self.consent {
+            json::key(out, "consent");
+            json::stamped(out, ts, status.as_str());
+        }
+        if let Some((ts, country)) = &self.region {
+            json::key(out, "region");
+            json::stamped(out, *ts, country);
+        }
+        if !self.attrs.is_empty() {
+            json::key(out, "attrs");
+            json::open(out, '{');
+            for (name, values) in &self.attrs {
+                json::key(out, name);
+                json::open(out, '[');
+                for a in values {
+                    json::open(out, '[');
+                    json::string(out, &a.0);
+                    json::int(out, a.1);
+                    json::string(out, &a.2);
+                    json::value(out, &a.3);
+                    out.push(']');
+                }
+                out.push(']');
+            }
+            out.push('}');
+        }
+        if !self.computed.is_empty() {
+            json::key(out, "computed");
+            json::open(out, '{');
+            for (name, series) in &self.computed {
+                json::key(out, name);
+                series.write_json(out);
+            }
+            out.push('}');
+        }
+        if !self.visits.is_empty() {
+            json::key(out, "visits");
+            json::open(out, '{');
+            for (origin, v) in &self.visits {
+                json::key(out, origin);
+                json::open(out, '[');
+                json::uint(out, v.0);
+                json::uint(out, v.1);
+                json::open(out, '[');
+                for span in &v.2 {
+                    json::open(out, '[');
+                    json::int(out, span.0);
+                    json::int(out, span.1);
+                    out.push(']');
+                }
+                out.push_str("]]");
+            }
+            out.push('}');
+        }
+        if let Some((first, last)) = self.seen {
+            json::key(out, "seen");
+            json::open(out, '[');
+            json::int(out, first);
+            json::int(out, last);
+            out.push(']');
+        }
+        if !self.experiments.is_empty() {
+            json::key(out, "experiments");
+            json::open(out, '{');
+            for (experiment, (ts, variant)) in &self.experiments {
+                json::key(out, experiment);
+                json::stamped(out, *ts, variant);
+            }
+            out.push('}');
+        }
+        if !self.recent.is_empty() {
+            json::key(out, "recent");
+            json::open(out, '[');
+            for (ts, id) in &self.recent {
+                json::stamped(out, *ts, id);
+            }
+            out.push(']');
+        }
+        out.push('}');
     }
 
     /// The profile key: the bare id of the first identity recorded (experiment allocation).
@@ -152,7 +299,7 @@ impl Fragment {
     /// Records a sticky experiment assignment; an earlier one is kept.
     pub fn assign(&mut self, experiment: &str, variant: &str, ts: i64) {
         let candidate = (ts, variant.to_owned());
-        let slot = self.experiments.entry(experiment.to_owned()).or_insert_with(|| candidate.clone());
+        let slot = self.experiments.get_or_insert_with(experiment, || candidate.clone());
         if candidate < *slot {
             *slot = candidate;
         }
@@ -187,7 +334,7 @@ impl Fragment {
             let source = origin.split(':').next().unwrap_or_default();
             for (name, value) in attributes {
                 let attr = Attr(source.to_owned(), event.ts, event.id.clone(), value.clone());
-                merge_attr(self.attrs.entry(name.clone()).or_default(), &attr);
+                merge_attr(self.attrs.get_or_insert_with(name, Vec::new), &attr);
             }
             prune_attrs(&mut self.attrs);
         }
@@ -214,14 +361,13 @@ impl Fragment {
                 let data = data.get_or_insert_with(|| event_data(event));
                 def.field.iter().try_fold(&*data, |v, k| v.get(k)).cloned().unwrap_or(Value::Null)
             };
-            let series =
-                self.computed.entry(def.name.clone()).or_insert_with(|| Series::new(def.agg, def.window));
+            let series = self.computed.get_or_insert_with(&def.name, || Series::new(def.agg, def.window));
             if !series.fits(def.agg, def.window) {
                 *series = Series::new(def.agg, def.window);
             }
             series.add(&origin, event.ts, &value);
         }
-        let visits = self.visits.entry(origin).or_default();
+        let visits = self.visits.get_or_insert_with(&origin, Visits::default);
         visits.0 += 1;
         add_span(&mut visits.2, &mut visits.1, event.ts, schema.session_timeout);
         prune_origins(&mut self.visits);
@@ -274,7 +420,7 @@ impl Fragment {
             self.observe_country(country, *ts);
         }
         for (name, values) in &other.attrs {
-            let mine = self.attrs.entry(name.clone()).or_default();
+            let mine = self.attrs.get_or_insert_with(name, Vec::new);
             for attr in values {
                 merge_attr(mine, attr);
             }
@@ -289,7 +435,7 @@ impl Fragment {
             }
         }
         for (origin, visits) in &other.visits {
-            let mine = self.visits.entry(origin.clone()).or_default();
+            let mine = self.visits.get_or_insert_with(origin, Visits::default);
             if visits > mine {
                 *mine = visits.clone();
             }
@@ -317,14 +463,75 @@ impl Fragment {
 
     /// The fragment as JSON (its size is what the 16 KiB bound is about).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        json::written(|out| self.write_json(out))
     }
+}
+
+json::serialize_as_text!(Fragment);
+
+impl<'de> serde::Deserialize<'de> for Fragment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Fragment, D::Error> {
+        let value = <Value as serde::Deserialize>::deserialize(deserializer)?;
+        Fragment::from_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a fragment looks like as JSON (checked before it is read).
+const STAMPED: Shape = Shape::Tuple(&[Shape::Int, Shape::Str], 0);
+const SPAN: Shape = Shape::Tuple(&[Shape::Int, Shape::Int], 0);
+const FRAGMENT: Shape = Shape::Obj(&[
+    req("replica", Shape::Str),
+    opt("ids", Shape::List(&Shape::Tuple(&[Shape::Int, Shape::Str, Shape::Str], 0))),
+    opt(
+        "consent",
+        Shape::OrNull(&Shape::Tuple(&[Shape::Int, Shape::OneOf(&["pending", "granted", "denied"])], 0)),
+    ),
+    opt("region", Shape::OrNull(&STAMPED)),
+    opt(
+        "attrs",
+        Shape::Entries(&Shape::List(&Shape::Tuple(&[Shape::Str, Shape::Int, Shape::Str, Shape::Any], 0))),
+    ),
+    opt("computed", Shape::Entries(&super::aggregate::SERIES)),
+    opt("visits", Shape::Entries(&Shape::Tuple(&[Shape::UInt, Shape::UInt, Shape::List(&SPAN)], 0))),
+    opt("seen", Shape::OrNull(&SPAN)),
+    opt("experiments", Shape::Entries(&STAMPED)),
+    opt("recent", Shape::List(&STAMPED)),
+]);
+
+// Reading a checked value: every field already has its type.
+
+pub(crate) fn int(v: Option<&Value>) -> i64 {
+    v.and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn text(v: Option<&Value>) -> String {
+    v.and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+pub(crate) fn items(v: Option<&Value>) -> &[Value] {
+    v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+pub(crate) fn entries(v: Option<&Value>) -> impl Iterator<Item = (&String, &Value)> {
+    v.and_then(Value::as_object).into_iter().flatten()
+}
+
+fn stamped(t: &Value) -> (i64, String) {
+    (int(t.get(0)), text(t.get(1)))
+}
+
+fn span(t: &Value) -> (i64, i64) {
+    (int(t.get(0)), int(t.get(1)))
 }
 
 /// The data a `where` rule or a `field` path sees: `{event: {type, ts, props}}` and the bare
 /// `{type, ts, props}` paths of `field`.
 fn event_data(event: &Event) -> Value {
-    let inner = serde_json::json!({ "type": event.kind, "ts": event.ts, "props": event.props });
+    let mut inner = Map::new();
+    inner.insert("type".to_owned(), Value::String(event.kind.clone()));
+    inner.insert("ts".to_owned(), Value::from(event.ts));
+    inner.insert("props".to_owned(), Value::Object(event.props.clone()));
+    let inner = Value::Object(inner);
     let mut data = inner.clone();
     if let Value::Object(map) = &mut data {
         map.insert("event".to_owned(), inner);
@@ -344,7 +551,7 @@ fn merge_ids(mine: &mut Vec<Identity>, theirs: &[Identity]) {
             None => mine.push(identity.clone()),
         }
     }
-    mine.sort();
+    crate::util::sort(mine);
     mine.truncate(MAX_IDENTITIES);
 }
 
@@ -358,33 +565,41 @@ fn merge_attr(mine: &mut Vec<Attr>, attr: &Attr) {
         }
         None => {
             mine.push(attr.clone());
-            mine.sort_by(|a, b| a.0.cmp(&b.0));
+            crate::util::sort_by(mine, |a, b| a.0.cmp(&b.0));
         }
     }
 }
 
 /// Keeps the `MAX_ATTRIBUTES` most recently set attributes (ties by name).
-fn prune_attrs(attrs: &mut BTreeMap<String, Vec<Attr>>) {
+fn prune_attrs(attrs: &mut VecMap<Vec<Attr>>) {
     if attrs.len() <= MAX_ATTRIBUTES {
         return;
     }
-    let newest = |values: &Vec<Attr>| values.iter().map(|a| a.1).max().unwrap_or(i64::MIN);
-    let mut ranked: Vec<(i64, String)> = attrs.iter().map(|(k, v)| (newest(v), k.clone())).collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    for (_, name) in ranked.into_iter().skip(MAX_ATTRIBUTES) {
+    let mut ranked = Vec::with_capacity(attrs.len());
+    for (name, values) in attrs.iter() {
+        ranked.push((values.iter().map(|a| a.1).max().unwrap_or(i64::MIN), name.clone()));
+    }
+    for (_, name) in least_recent(ranked, MAX_ATTRIBUTES) {
         attrs.remove(&name);
     }
 }
 
+/// What pruning drops: all but the `keep` most recent `(ts, name)`s (ties by name).
+fn least_recent(mut ranked: Vec<(i64, String)>, keep: usize) -> Vec<(i64, String)> {
+    crate::util::sort_by(&mut ranked, |a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    ranked.split_off(keep.min(ranked.len()))
+}
+
 /// Keeps the `MAX_ORIGINS` origins with the latest activity (ties by name).
-fn prune_origins(visits: &mut BTreeMap<String, Visits>) {
+fn prune_origins(visits: &mut VecMap<Visits>) {
     if visits.len() <= MAX_ORIGINS {
         return;
     }
-    let last = |v: &Visits| v.2.last().map_or(i64::MIN, |s| s.1);
-    let mut ranked: Vec<(i64, String)> = visits.iter().map(|(k, v)| (last(v), k.clone())).collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    for (_, origin) in ranked.into_iter().skip(MAX_ORIGINS) {
+    let mut ranked = Vec::with_capacity(visits.len());
+    for (origin, v) in visits.iter() {
+        ranked.push((v.2.last().map_or(i64::MIN, |s| s.1), origin.clone()));
+    }
+    for (_, origin) in least_recent(ranked, MAX_ORIGINS) {
         visits.remove(&origin);
     }
 }
@@ -396,14 +611,14 @@ fn merge_recent(mine: &mut Vec<(i64, String)>, theirs: &[(i64, String)]) {
             mine.push(tag.clone());
         }
     }
-    mine.sort_by(|a, b| b.cmp(a));
+    crate::util::sort_by(mine, |a, b| b.cmp(a));
     mine.truncate(RECENT_IDS);
 }
 
 /// Adds an event at `ts` to visit spans: a gap of `timeout` or more starts a new visit.
 fn add_span(spans: &mut Vec<(i64, i64)>, folded: &mut u64, ts: i64, timeout: i64) {
     spans.push((ts, ts));
-    spans.sort();
+    crate::util::sort(spans);
     let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
     for &(start, end) in spans.iter() {
         match merged.last_mut() {

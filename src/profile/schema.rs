@@ -64,7 +64,7 @@ impl Schema {
 
     /// The name of the hidden counter behind a fatigue rule.
     pub fn fatigue_name(tags: &[String], window: &str) -> String {
-        format!("{HIDDEN}fatigue{HIDDEN}{}{HIDDEN}{window}", tags.join(","))
+        format!("{HIDDEN}fatigue{HIDDEN}{}{HIDDEN}{window}", crate::util::join(tags, ","))
     }
 
     /// Compiles the catalog's settings and computed definitions; every error, with its pointer.
@@ -137,12 +137,12 @@ impl Schema {
         }
         for (i, fatigue) in settings.fatigue.iter().enumerate() {
             let window = hidden_window(&fatigue.window, &format!("/settings/fatigue/{i}/window"), errors);
-            let offers = catalog
-                .offers
-                .iter()
-                .filter(|o| o.tags.iter().any(|t| fatigue.tags.contains(t)))
-                .map(|o| o.id.clone())
-                .collect();
+            let mut offers = Vec::new();
+            for o in &catalog.offers {
+                if o.tags.iter().any(|t| fatigue.tags.contains(t)) {
+                    offers.push(o.id.clone());
+                }
+            }
             computed.push(ComputedDef {
                 name: Schema::fatigue_name(&fatigue.tags, &fatigue.window),
                 event: "impression".to_owned(),

@@ -3,23 +3,59 @@
 
 use super::fragment::{Attr, Consent, Fragment};
 use super::schema::Schema;
-use serde::Serialize;
+use crate::json;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 
-/// The profile view (`rapport profile view`, `GET /v1/profile`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The profile view (`rapport profile view`, `GET /v1/profile`); as JSON, its fields in order.
+#[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub attributes: Map<String, Value>,
     pub computed: Map<String, Value>,
     pub visits: u64,
     pub first_seen: Option<i64>,
     pub last_seen: Option<i64>,
-    pub audiences: BTreeMap<String, bool>,
-    pub consent: BTreeMap<&'static str, &'static str>,
-    pub identities: BTreeMap<String, Vec<String>>,
-    pub experiments: BTreeMap<String, String>,
+    /// Audience name → whether the profile is in it.
+    pub audiences: Map<String, Value>,
+    /// `{"personalization": status}`.
+    pub consent: Map<String, Value>,
+    /// Namespace → ids.
+    pub identities: Map<String, Value>,
+    /// Experiment → variant.
+    pub experiments: Map<String, Value>,
 }
+
+impl View {
+    /// The view as JSON text, its fields in order.
+    pub fn to_json(&self) -> String {
+        json::written(|out| {
+            json::open(out, '{');
+            json::key(out, "attributes");
+            json::object(out, &self.attributes);
+            json::key(out, "computed");
+            json::object(out, &self.computed);
+            json::key(out, "visits");
+            json::uint(out, self.visits);
+            for (name, seen) in [("first_seen", self.first_seen), ("last_seen", self.last_seen)] {
+                json::key(out, name);
+                match seen {
+                    Some(ts) => json::int(out, ts),
+                    None => json::null(out),
+                }
+            }
+            json::key(out, "audiences");
+            json::object(out, &self.audiences);
+            json::key(out, "consent");
+            json::object(out, &self.consent);
+            json::key(out, "identities");
+            json::object(out, &self.identities);
+            json::key(out, "experiments");
+            json::object(out, &self.experiments);
+            out.push('}');
+        })
+    }
+}
+
+json::serialize_as_text!(View);
 
 impl Fragment {
     /// The attributes under the catalog's merge policy (nulls left out).
@@ -30,26 +66,19 @@ impl Fragment {
                 None => 0,
             }
         };
-        self.attrs
-            .iter()
-            .filter_map(|(name, values)| {
-                // Lower rank wins; within a rank, the newest.
-                let best: &Attr = values
-                    .iter()
-                    .min_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| (b.1, &b.2).cmp(&(a.1, &a.2))))?;
-                (!best.3.is_null()).then(|| (name.clone(), best.3.clone()))
-            })
-            .collect()
+        crate::util::object_of(self.attrs.iter().filter_map(|(name, values)| {
+            // Lower rank wins; within a rank, the newest.
+            let best: &Attr = values
+                .iter()
+                .min_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| (b.1, &b.2).cmp(&(a.1, &a.2))))?;
+            (!best.3.is_null()).then(|| (name.clone(), best.3.clone()))
+        }))
     }
 
     /// The catalog's computed aggregates at `now`.
     pub fn computed_values(&self, schema: &Schema, now: i64) -> Map<String, Value> {
-        schema
-            .computed
-            .iter()
-            .filter(|d| d.visible())
-            .map(|d| (d.name.clone(), self.computed_value(schema, &d.name, now)))
-            .collect()
+        let visible = schema.computed.iter().filter(|d| d.visible());
+        crate::util::object_of(visible.map(|d| (d.name.clone(), self.computed_value(schema, &d.name, now))))
     }
 
     /// One aggregate (visible or hidden) at `now`: 0 / `[]` / null when nothing was counted.
@@ -89,10 +118,19 @@ impl Fragment {
     }
 
     /// The profile view at `now`; `audiences` are evaluated by the caller (they need the bundle).
-    pub fn view(&self, schema: &Schema, now: i64, audiences: BTreeMap<String, bool>) -> View {
-        let mut identities: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    pub fn view(&self, schema: &Schema, now: i64, audiences: Map<String, Value>) -> View {
+        let mut identities = Map::new();
         for id in &self.ids {
-            identities.entry(id.1.clone()).or_default().push(id.2.clone());
+            let ids = identities.entry(id.1.clone()).or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(ids) = ids {
+                ids.push(Value::String(id.2.clone()));
+            }
+        }
+        let mut consent = Map::new();
+        consent.insert("personalization".to_owned(), Value::from(self.consent(schema).as_str()));
+        let mut experiments = Map::new();
+        for (experiment, (_, variant)) in &self.experiments {
+            experiments.insert(experiment.clone(), Value::String(variant.clone()));
         }
         View {
             attributes: self.attributes(schema),
@@ -101,9 +139,9 @@ impl Fragment {
             first_seen: self.seen.map(|s| s.0),
             last_seen: self.seen.map(|s| s.1),
             audiences,
-            consent: BTreeMap::from([("personalization", self.consent(schema).as_str())]),
+            consent,
             identities,
-            experiments: self.experiments.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect(),
+            experiments,
         }
     }
 }

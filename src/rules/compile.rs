@@ -239,7 +239,7 @@ impl<'n> Compiler<'n> {
             _ => {}
         }
         let Some(&(_, op, min, max)) = OPERATORS.iter().find(|o| o.0 == name) else {
-            return self.error(at, ["unknown operator \"", name, "\""].concat());
+            return self.error(at, crate::util::cat(&["unknown operator \"", name, "\""]));
         };
         if items.len() < usize::from(min) || (max != ANY && items.len() > usize::from(max)) {
             return self.error(at, arity(name, min, max, items.len()));
@@ -289,7 +289,7 @@ impl<'n> Compiler<'n> {
         let Some(rest) = path.strip_prefix("computed.") else { return };
         let name = rest.split('.').next().unwrap_or(rest);
         if !known.iter().any(|k| k == name) {
-            self.error(at, ["unknown computed value \"", name, "\""].concat());
+            self.error(at, crate::util::cat(&["unknown computed value \"", name, "\""]));
         }
     }
 
@@ -321,7 +321,7 @@ impl<'n> Compiler<'n> {
                 self.refs.push((index, depth));
                 Node::Audience { index, depth }
             }
-            None => self.error(at, ["unknown audience \"", name, "\""].concat()),
+            None => self.error(at, crate::util::cat(&["unknown audience \"", name, "\""])),
         }
     }
 
@@ -335,7 +335,7 @@ impl<'n> Compiler<'n> {
                         d,
                         "\"",
                     ];
-                    self.error(at, message.concat())
+                    self.error(at, crate::util::cat(&message))
                 }
             },
             _ => self.error(at, "\"ago\" takes one duration like \"7d\""),
@@ -344,7 +344,7 @@ impl<'n> Compiler<'n> {
 }
 
 fn arity(name: &str, min: u8, max: u8, got: usize) -> String {
-    let mut m = ["\"", name, "\" takes "].concat();
+    let mut m = crate::util::cat(&["\"", name, "\" takes "]);
     if max == ANY {
         m.push_str("at least ");
     }

@@ -313,7 +313,7 @@ fn contains<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
     let [needle, hay] = args else { return V::null() };
     let (needle, hay) = (eval(needle, c, e), eval(hay, c, e));
     let found = match hay.prim() {
-        Prim::Str(s) if !s.is_empty() => s.contains(&*js::string_of(needle.prim())),
+        Prim::Str(s) if !s.is_empty() => crate::util::contains(&s, &js::string_of(needle.prim())),
         Prim::Obj(Value::Array(items)) => {
             let needle = needle.prim();
             items.iter().any(|x| js::strict_eq(&needle, &Prim::of(x)))
@@ -472,7 +472,7 @@ fn substr<'s>(s: &'s str, start: f64, len: Option<&V>) -> &'s str {
             _ => js::to_integer(len.number()),
         },
     };
-    let end = (from + count.clamp(0.0, size)).min(size);
+    let end = (from + crate::util::clamp(count, 0.0, size)).min(size);
     if end <= from {
         return "";
     }

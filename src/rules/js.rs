@@ -154,11 +154,11 @@ pub(crate) fn push_uint(out: &mut String, n: u64) {
     out.push(char::from(b'0' + (n % 10) as u8));
 }
 
-/// Lays out the shortest round-trip digits (from serde_json's float writer, already linked) the
+/// Lays out the shortest round-trip digits (from the JSON number writer, already linked) the
 /// way ECMAScript's Number::toString does: plain up to 21 integer digits, down to 1e-6, else
 /// exponential (`1e+21`, `1.5e-7`).
 fn push_float(out: &mut String, f: f64) {
-    let Ok(text) = serde_json::to_string(&Value::from(f)) else { return };
+    let text = crate::json::text(&Value::from(f));
     let (neg, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.as_str()),
@@ -365,8 +365,12 @@ fn parse_decimal(lit: &str) -> f64 {
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let int = int.trim_start_matches('0');
-    let json =
-        [if int.is_empty() { "0" } else { int }, if frac.is_empty() { "" } else { "." }, frac, exp].concat();
+    let json = crate::util::cat(&[
+        if int.is_empty() { "0" } else { int },
+        if frac.is_empty() { "" } else { "." },
+        frac,
+        exp,
+    ]);
     // Parsed as a `Value`, which shares the parser the data already went through.
     let magnitude = match serde_json::from_str::<Value>(&json) {
         Ok(v) => v.as_f64().unwrap_or(f64::NAN),

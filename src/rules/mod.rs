@@ -153,7 +153,7 @@ fn check_graph(names: &[String], rules: &[Rule], refs: &[Vec<(usize, u16)>], err
                         errors.push(Error::new(
                             ErrorKind::Rule,
                             format!("/{}", pointer_token(name(to))),
-                            format!("audience cycle: {}", cycle.join(" -> ")),
+                            crate::util::cat(&["audience cycle: ", &crate::util::join(&cycle, " -> ")]),
                         ));
                     }
                     _ => {}
@@ -220,6 +220,5 @@ pub fn eval_line(line: &str) -> String {
 fn answer(key: &str, v: Value) -> String {
     let mut m = Map::new();
     m.insert(key.into(), v);
-    serde_json::to_string(&Value::Object(m))
-        .unwrap_or_else(|_| String::from("{\"error\":\"unprintable result\"}"))
+    crate::json::text(&Value::Object(m))
 }

@@ -4,14 +4,23 @@
 //! so a signal applied with `track` changes the very next `decide`, with no round trip. JSON
 //! strings cross the boundary (one `JSON.parse` on the JS side is smaller and faster than a
 //! generic converter). Errors cross as real JS `Error`s whose `name` is the core's stable kind.
-//! Storage, network and listeners live in the JS wrapper (`js/`); rendering uses web-sys.
+//! Storage, network and listeners live in the JS wrapper (`js/`); rendering imports the four
+//! DOM calls it needs directly (js-sys and web-sys would bring thousands of bindings' glue).
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+use rapport::json;
 use rapport::profile::{Consent, Event, Outcome};
 use rapport::{Bundle, Decision, Profile, Request};
-use serde_json::{json, Value};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
+
+#[cfg(target_arch = "wasm32")]
+mod alloc;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: alloc::Blocks = alloc::Blocks::new();
 
 /// A compiled bundle and the visitor's profile, ready to decide with.
 #[wasm_bindgen]
@@ -27,7 +36,13 @@ impl Engine {
     pub fn new(bundle_json: &str) -> Result<Engine, JsValue> {
         let bundle = Bundle::from_json(bundle_json).map_err(|errors| {
             let kind = errors.first().map_or("parse", |e| e.kind.as_str());
-            let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+            let mut message = String::new();
+            for (i, e) in errors.iter().enumerate() {
+                if i > 0 {
+                    message.push('\n');
+                }
+                message.push_str(&e.to_string());
+            }
             js_error(kind, &message)
         })?;
         Ok(Engine { bundle, profile: Profile::default() })
@@ -68,7 +83,7 @@ impl Engine {
     /// `{"outcome": "applied"|"duplicate"|"dropped", "reason"?, "event"}` with the event as it
     /// should be sent to the edge (its `origin` set to this replica); throws on a bad event.
     pub fn track(&mut self, event_json: &str) -> Result<String, JsValue> {
-        let value: Value = serde_json::from_str(event_json).map_err(|e| js_error("parse", &e.to_string()))?;
+        let value = json::parse(event_json).map_err(|e| js_error("parse", &e.to_string()))?;
         let mut event =
             Event::from_value(&value, true).map_err(|e| js_error(e.kind.as_str(), &e.to_string()))?;
         event.origin.get_or_insert_with(|| self.profile.replica.clone());
@@ -78,7 +93,21 @@ impl Engine {
             Outcome::Duplicate => ("duplicate", None),
             Outcome::Dropped(reason) => ("dropped", Some(reason)),
         };
-        Ok(json!({ "outcome": name, "reason": reason, "event": event }).to_string())
+        // Keys sorted, as a JSON object value has them.
+        let event = json::parse(&event.to_json()).unwrap_or_default();
+        Ok(json::written(|out| {
+            json::open(out, '{');
+            json::key(out, "event");
+            json::value(out, &event);
+            json::key(out, "outcome");
+            json::string(out, name);
+            json::key(out, "reason");
+            match reason {
+                Some(reason) => json::string(out, reason),
+                None => json::null(out),
+            }
+            out.push('}');
+        }))
     }
 
     /// `granted`, `denied` or `pending`.
@@ -101,39 +130,36 @@ impl Engine {
 
     /// The profile view at `now` (ms).
     pub fn view(&self, now: f64) -> String {
-        serde_json::to_string(&self.bundle.view(&self.profile, now as i64)).unwrap_or_default()
+        self.bundle.view(&self.profile, now as i64).to_json()
     }
 
     /// Decides `placement` in `context_json` at `now` (ms); returns the decision as JSON.
-    /// `seed` is per-decision randomness; pass `undefined` to draw one from `crypto`.
+    /// `seed` is per-decision randomness (`undefined`: drawn from `crypto`); `trace` explains
+    /// every offer not chosen.
     pub fn decide(
         &mut self,
         placement: &str,
         context_json: &str,
         now: f64,
         seed: Option<f64>,
+        trace: Option<bool>,
     ) -> Result<String, JsValue> {
         let context = parse_context(context_json)?;
         let seed = seed.map_or_else(random_seed, |s| s as u64);
-        to_json(&self.decision(placement, &context, now, seed))
+        Ok(self.decision(placement, &context, now, seed, trace.unwrap_or(false)).to_json())
     }
 
     /// Fills every `[data-rapport-placement]` element that the edge has not already filled
     /// (no `data-rapport-decision`) from a local decision; returns the decisions as a JSON array.
     pub fn render(&mut self, context_json: &str, now: f64) -> Result<String, JsValue> {
-        let document = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or_else(|| js_error("not_found", "render needs a document"))?;
+        let elements = query_selector_all("[data-rapport-placement]:not([data-rapport-decision])")
+            .map_err(|_| js_error("not_found", "render needs a document"))?;
         let context = parse_context(context_json)?;
-        let elements =
-            document.query_selector_all("[data-rapport-placement]:not([data-rapport-decision])")?;
         let mut decisions = Vec::new();
         for i in 0..elements.length() {
-            let Some(element) = elements.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else {
-                continue;
-            };
+            let Some(element) = elements.item(i) else { continue };
             let Some(placement) = element.get_attribute("data-rapport-placement") else { continue };
-            let decision = self.decision(&placement, &context, now, random_seed());
+            let decision = self.decision(&placement, &context, now, random_seed(), false);
             if let Some(item) = decision.items.first() {
                 if let Some(html) = &item.content.html {
                     element.set_inner_html(html);
@@ -143,13 +169,19 @@ impl Engine {
             element.set_attribute("data-rapport-decision", &decision.decision_id)?;
             decisions.push(decision);
         }
-        to_json(&decisions)
+        Ok(json::written(|out| {
+            json::open(out, '[');
+            for decision in &decisions {
+                decision.write_json(out);
+            }
+            out.push(']');
+        }))
     }
 }
 
 impl Engine {
-    fn decision(&mut self, placement: &str, context: &Value, now: f64, seed: u64) -> Decision {
-        let request = Request { placement, context, now: now as i64, seed, trace: false };
+    fn decision(&mut self, placement: &str, context: &Value, now: f64, seed: u64, trace: bool) -> Decision {
+        let request = Request { placement, context, now: now as i64, seed, trace };
         rapport::decide(&self.bundle, &mut self.profile, &request)
     }
 }
@@ -159,7 +191,47 @@ impl Engine {
 pub fn page_context(url: &str, path: &str, referrer: &str, title: &str, user_agent: &str) -> String {
     let facts =
         rapport::context::RequestFacts { url, path, referrer, title, user_agent, ..Default::default() };
-    rapport::context::request_context(&facts).to_string()
+    json::text(&rapport::context::request_context(&facts))
+}
+
+/// Every error of a catalog (JSON text) as a JSON array of `{type, path, message}`; `[]` when
+/// it is valid. For editors and the playground: the same check the edge runs on publish.
+#[wasm_bindgen(js_name = validateCatalog)]
+pub fn validate_catalog(catalog: &str) -> String {
+    let errors = Bundle::from_json(catalog).err().unwrap_or_default();
+    let mut out = String::from("[");
+    for (i, e) in errors.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&e.to_json());
+    }
+    out.push(']');
+    out
+}
+
+/// Replays a journey (JSON lines) against a catalog, as `rapport simulate --trace` does:
+/// `{"outputs": [decision or view, ...], "errors": ["line n: ...", ...]}`.
+#[wasm_bindgen]
+pub fn simulate(catalog: &str, journey: &str, profile_id: &str) -> String {
+    let (outputs, errors) = match Bundle::from_json(catalog) {
+        Ok(bundle) => {
+            let replay = rapport::simulate::replay(&bundle, profile_id, journey, true);
+            (replay.outputs, replay.errors)
+        }
+        Err(errors) => (Vec::new(), errors.iter().map(ToString::to_string).collect()),
+    };
+    let mut out = String::from("{\"outputs\":[");
+    out.push_str(&outputs.join(","));
+    out.push_str("],\"errors\":[");
+    for (i, e) in errors.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json::string(&mut out, e);
+    }
+    out.push_str("]}");
+    out
 }
 
 /// One `rapport eval` line, evaluated by the Wasm build of the rules engine.
@@ -169,11 +241,7 @@ pub fn eval_line(line: &str) -> String {
 }
 
 fn parse_context(json: &str) -> Result<Value, JsValue> {
-    serde_json::from_str(json).map_err(|e| js_error("parse", &format!("context: {e}")))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, JsValue> {
-    serde_json::to_string(value).map_err(|e| js_error("parse", &e.to_string()))
+    json::parse(json).map_err(|e| js_error("parse", &format!("context: {e}")))
 }
 
 fn random_seed() -> u64 {
@@ -185,7 +253,37 @@ fn random_seed() -> u64 {
 
 /// A JS `Error` whose `name` is the stable kind.
 fn js_error(kind: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
+    let error = JsError::new(message);
     error.set_name(kind);
     error.into()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// JS `Error`.
+    #[wasm_bindgen(js_name = Error)]
+    type JsError;
+    #[wasm_bindgen(constructor, js_class = "Error")]
+    fn new(message: &str) -> JsError;
+    #[wasm_bindgen(method, setter = name, js_class = "Error")]
+    fn set_name(this: &JsError, name: &str);
+
+    /// The elements `document.querySelectorAll` found.
+    type NodeList;
+    /// Throws (an `Err` here) where there is no `document`.
+    #[wasm_bindgen(catch, js_namespace = document, js_name = querySelectorAll)]
+    fn query_selector_all(selectors: &str) -> Result<NodeList, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn length(this: &NodeList) -> u32;
+    #[wasm_bindgen(method)]
+    fn item(this: &NodeList, index: u32) -> Option<Element>;
+
+    /// A DOM element.
+    type Element;
+    #[wasm_bindgen(method, js_name = getAttribute)]
+    fn get_attribute(this: &Element, name: &str) -> Option<String>;
+    #[wasm_bindgen(catch, method, js_name = setAttribute)]
+    fn set_attribute(this: &Element, name: &str, value: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, setter = innerHTML)]
+    fn set_inner_html(this: &Element, html: &str);
 }

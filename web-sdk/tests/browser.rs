@@ -52,7 +52,7 @@ fn a_tracked_signal_changes_the_very_next_decision() {
     let now = 1_763_800_000_000.0;
     let hero = |engine: &mut Engine| -> String {
         let decision: serde_json::Value =
-            serde_json::from_str(&engine.decide("hero", context, now + 10_000.0, Some(1.0)).unwrap())
+            serde_json::from_str(&engine.decide("hero", context, now + 10_000.0, Some(1.0), None).unwrap())
                 .unwrap();
         decision["items"][0]["offer"].as_str().unwrap().to_owned()
     };

@@ -19,3 +19,70 @@ fn a_bad_catalog_throws_an_error_named_after_its_kind() {
     assert_eq!(name("{not json"), "parse");
     assert_eq!(name("{\"catalog\": 1}"), "invalid");
 }
+
+/// The official JsonLogic suite (vendored in tests/data) through the Wasm build's `evalLine`.
+#[wasm_bindgen_test]
+fn the_jsonlogic_suite_passes_in_wasm() {
+    let suite: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/data/jsonlogic-tests.json")).unwrap();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for case in suite.as_array().unwrap().iter().filter_map(|c| c.as_array()) {
+        let line = serde_json::json!({ "rule": case[0], "data": case[1] }).to_string();
+        let out: serde_json::Value = serde_json::from_str(&rapport_web::eval_line(&line)).unwrap();
+        if out.get("result") != Some(&case[2]) {
+            failures.push(format!("{line} → {out}, expected {}", case[2]));
+        }
+        ran += 1;
+    }
+    assert_eq!(ran, 277);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The SDK's own allocator (`src/alloc.rs`): blocks of every size, freed and grown in any order,
+/// keep their contents; 16-byte alignment holds.
+#[wasm_bindgen_test]
+fn the_allocator_keeps_every_block_intact() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut live: Vec<(Vec<u8>, u8)> = Vec::new();
+    for round in 0..20_000u32 {
+        let r = next();
+        match r % 5 {
+            0 | 1 => {
+                let len = (next() % if r % 97 == 0 { 300_000 } else { 600 }) as usize;
+                let fill = (next() & 0xff) as u8;
+                live.push((vec![fill; len], fill));
+            }
+            2 if !live.is_empty() => {
+                let i = (next() as usize) % live.len();
+                let (v, fill) = live.swap_remove(i);
+                assert!(v.iter().all(|b| *b == fill), "round {round}");
+            }
+            3 if !live.is_empty() => {
+                let i = (next() as usize) % live.len();
+                let extra = (next() % 2000) as usize;
+                let fill = live[i].1;
+                live[i].0.extend(std::iter::repeat_n(fill, extra));
+            }
+            _ => {
+                let mut s = String::new();
+                for k in 0..(next() % 50) {
+                    s.push_str(&k.to_string());
+                }
+                let aligned: Vec<u128> = vec![u128::from(round); (next() % 40) as usize];
+                assert!((aligned.as_ptr() as usize).is_multiple_of(16) || aligned.is_empty());
+                assert!(aligned.iter().all(|x| *x == u128::from(round)));
+                drop(s);
+            }
+        }
+    }
+    for (v, fill) in &live {
+        assert!(v.iter().all(|b| b == fill));
+    }
+}

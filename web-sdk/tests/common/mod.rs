@@ -4,11 +4,16 @@
 use rapport_web::Engine;
 use serde_json::Value;
 
-const DECIDE: &str = include_str!("../../../tests/vectors/decide.json");
+const FILES: [&str; 2] =
+    [include_str!("../../../tests/vectors/decide.json"), include_str!("../../../tests/vectors/ranking.json")];
 
-/// Runs every case of `tests/vectors/decide.json`; returns how many ran.
+/// Runs every case of every file in `tests/vectors/`; returns how many ran.
 pub fn run_decide_vectors() -> usize {
-    let file: Value = serde_json::from_str(DECIDE).unwrap();
+    FILES.iter().map(|file| run_file(file)).sum()
+}
+
+fn run_file(text: &str) -> usize {
+    let file: Value = serde_json::from_str(text).unwrap();
     let mut engine = Engine::new(&file["catalog"].to_string()).unwrap();
     let cases = file["cases"].as_array().unwrap();
     for case in cases {
@@ -18,6 +23,7 @@ pub fn run_decide_vectors() -> usize {
                 &case["context"].to_string(),
                 case["now"].as_f64().unwrap(),
                 Some(case["seed"].as_f64().unwrap()),
+                case.get("trace").and_then(Value::as_bool),
             )
             .unwrap();
         let got: Value = serde_json::from_str(&got).unwrap();
