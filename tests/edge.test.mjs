@@ -90,7 +90,7 @@ test('pages are filled at the edge, privately cacheable, with the state embedded
   assert.equal(r.status, 200);
   assert.match(r.headers.get('cache-control'), /private/);
   const html = await r.text();
-  const hero = html.match(/<section data-rapport-placement="hero"([^>]*)>(.*?)<\/section>/s);
+  const hero = html.match(/<section class="hero" data-rapport-placement="hero"([^>]*)>(.*?)<\/section>/s);
   assert.ok(hero, html);
   assert.match(hero[1], /data-rapport-offer="hero-coats"/);
   assert.match(hero[1], /data-rapport-decision="[0-9a-f]{16}"/);
@@ -119,6 +119,7 @@ test('in Chromium the SDK decides locally what the edge decided, and renders new
     const errors = [];
     page.on('pageerror', (e) => errors.push(e));
     await page.goto(`${worker.base}/coats/`);
+    await page.waitForFunction(() => window.rapport);
     await page.evaluate(() => window.rapport.ready);
     const edgeDecision = await page.getAttribute('[data-rapport-placement="hero"]', 'data-rapport-decision');
 

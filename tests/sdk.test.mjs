@@ -41,6 +41,7 @@ async function visit(path = '/') {
     if (r.url().endsWith('/v1/events')) posted.push(JSON.parse(r.postData() ?? '{}'));
   });
   await page.goto(`${worker.base}${path}`);
+  await page.waitForFunction(() => window.rapport);
   await page.evaluate(() => window.rapport.ready);
   return { context, page, errors, posted };
 }
@@ -73,6 +74,7 @@ test('signals reach the edge in batches, each counted once even after the fragme
   assert.equal((await edgeProfile(page)).computed.coat_views_1h, 3);
   // Next page: the edge embeds its fragment, the SDK merges it with its own: still 3.
   await page.goto(`${worker.base}/coats/`);
+  await page.waitForFunction(() => window.rapport);
   await page.evaluate(() => window.rapport.ready);
   assert.equal(await page.evaluate(() => window.rapport.profile().computed.coat_views_1h), 3);
   assert.match(await page.getAttribute('[data-rapport-placement="hero"]', 'data-rapport-offer'), /coats-15/);
@@ -87,10 +89,12 @@ test('offline, events wait in localStorage and arrive once the page comes back',
     for (let i = 0; i < 3; i++) window.rapport.track('product_view', { category: 'coats', sku: `O-${i}` });
     return window.rapport.flush();
   });
-  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('rapport:queue')).length);
+  // The demo site re-renders after each view, so impressions wait in the queue too.
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('rapport:queue')).filter((e) => e.type === 'product_view').length);
   assert.equal(stored, 3);
   await context.setOffline(false);
   await page.reload();
+  await page.waitForFunction(() => window.rapport);
   await page.evaluate(() => window.rapport.ready);
   await drain(page);
   const profile = await edgeProfile(page);

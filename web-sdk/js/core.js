@@ -68,8 +68,11 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
     if (!engine) throw new Error('rapport: not ready; await rapport.ready first');
     return engine;
   };
-  const context = () =>
-    JSON.parse(pageContext(location.href, location.pathname, document.referrer, document.title, navigator.userAgent));
+  let extra = {};
+  const context = () => ({
+    ...JSON.parse(pageContext(location.href, location.pathname, document.referrer, document.title, navigator.userAgent)),
+    ...extra,
+  });
   const granted = () => engine && engine.consent() === 'granted';
 
   /** Keeps what consent allows: everything when granted, else only the consent record. */
@@ -209,22 +212,40 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
       queue = [];
     }
     api.state = state;
+    // Events still queued are events the edge decided without: decide every placement again.
+    const stale = queue.length > 0;
     if (autoTrack) {
       watchNavigation();
-      pageView();
-    } else {
-      api.render();
+      record('page_view', { path: location.pathname, url: location.href, referrer: document.referrer, title: document.title });
     }
+    if (stale) api.refresh();
+    else api.render();
     persist();
     if (queue.length) schedule(0);
     emit('ready', api);
     return api;
   };
 
-  /** Decides one placement locally, synchronously (after `ready`). */
-  api.decide = (placement) => JSON.parse(need().decide(placement, JSON.stringify(context()), Date.now()));
+  /** Decides one placement locally, synchronously (after `ready`); `trace` explains every offer not chosen. */
+  api.decide = (placement, { trace = false } = {}) =>
+    JSON.parse(need().decide(placement, JSON.stringify(context()), Date.now(), undefined, trace));
   /** Fills every placement the edge did not fill; returns the decisions made. */
   api.render = () => rendered(JSON.parse(need().render(JSON.stringify(context()), Date.now())));
+  /** Re-decides every placement, the edge's too (after a signal that should change them). */
+  api.refresh = () => {
+    document.querySelectorAll('[data-rapport-placement][data-rapport-decision]').forEach((el) => {
+      el.removeAttribute('data-rapport-decision');
+      el.removeAttribute('data-rapport-offer');
+    });
+    return api.render();
+  };
+  /** Adds to the request context rules see (e.g. `{store: {checked_in: true}}`); merged shallowly. */
+  api.setContext = (more) => {
+    extra = { ...extra, ...more };
+    return api.context();
+  };
+  /** The context local decisions use. */
+  api.context = () => context();
   /** Records a custom signal. */
   api.track = (type, props = {}) => record(type, props);
   /** Links an identity (and traits) to this profile. */

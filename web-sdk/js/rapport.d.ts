@@ -48,10 +48,16 @@ export interface Rapport {
   readonly pending: number;
   /** Records a custom signal; the next decision sees it at once. */
   track(type: string, props?: Record<string, unknown>): unknown;
-  /** Decides one placement locally; synchronous after `ready`. */
-  decide(placement: string): Decision;
+  /** Decides one placement locally; synchronous after `ready`. `trace` explains every offer not chosen. */
+  decide(placement: string, options?: { trace?: boolean }): Decision & { trace?: { offer: string; eligible: boolean; reason: string }[] };
   /** Fills every `[data-rapport-placement]` the edge did not fill; returns the decisions made. */
   render(): Decision[];
+  /** Re-decides every placement, the edge's too (after a signal that should change them). */
+  refresh(): Decision[];
+  /** Adds to the request context rules see, e.g. `{ store: { checked_in: true } }`. */
+  setContext(more: Record<string, unknown>): Record<string, unknown>;
+  /** The context local decisions use. */
+  context(): Record<string, unknown>;
   /** Links an identity, with optional traits, to this profile. */
   identify(namespace: string, id: string, traits?: Record<string, unknown>): unknown;
   /** Sets personalization consent; takes effect before it returns. Returns the consent in force. */
@@ -74,6 +80,17 @@ export interface RapportOptions {
 }
 
 export function createRapport(options: RapportOptions): Rapport;
+
+/** The core's authoring tools, for catalog editors and playgrounds. */
+export interface Core {
+  /** Every error of a catalog; empty when it is valid. */
+  validateCatalog(text: string): { type: string; path: string; message: string }[];
+  /** Replays a journey (JSON lines) as `rapport simulate --trace` does. */
+  simulate(catalog: string, journey: string, profileId?: string): { outputs: unknown[]; errors: string[] };
+}
+
+/** Loads the Wasm core (once) and returns its authoring tools. */
+export function loadCore(wasmUrl: string | URL): Promise<Core>;
 
 declare global {
   interface Window {
