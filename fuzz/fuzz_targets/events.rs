@@ -1,0 +1,24 @@
+//! An event batch validated and applied to a fragment: no input may panic, and the fragment
+//! stays within its size bound.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+
+fn bundle() -> &'static rapport::Bundle {
+    static BUNDLE: OnceLock<rapport::Bundle> = OnceLock::new();
+    BUNDLE.get_or_init(|| {
+        rapport::Bundle::from_json(include_str!("../../examples/northwind.catalog.json")).expect("the example catalog")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let Ok((events, _rejected)) = rapport::profile::parse_batch(&value, true) else { return };
+    let bundle = bundle();
+    let mut fragment = rapport::Profile::new("edge", "visitor");
+    for event in &events {
+        fragment.apply(&bundle.schema, event);
+    }
+    let _ = bundle.view(&fragment, 1);
+    assert!(fragment.to_json().len() <= 4 * rapport::profile::MAX_FRAGMENT_BYTES);
+});
