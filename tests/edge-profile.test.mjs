@@ -3,22 +3,14 @@
 // bots that write nothing, consent, and one person across two devices. Real workerd, real KV.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT, adminToken, startWorker } from './support/wrangler.mjs';
+import { publishExample, startWorker } from './support/wrangler.mjs';
 
-const catalog = readFileSync(join(ROOT, 'examples/northwind.catalog.json'), 'utf8');
 const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 let worker;
 
 before(async () => {
   worker = await startWorker();
-  const r = await fetch(`${worker.base}/v1/admin/catalog`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${adminToken()}` },
-    body: catalog,
-  });
-  assert.equal(r.status, 200, await r.text());
+  await publishExample(worker);
 });
 after(() => worker?.stop());
 

@@ -5,8 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { ROOT, adminToken, startWorker } from './support/wrangler.mjs';
+import { ROOT, adminToken, launchChromium, startWorker } from './support/wrangler.mjs';
 
 const vectors = JSON.parse(readFileSync(join(ROOT, 'tests/vectors/decide.json'), 'utf8'));
 let worker;
@@ -109,11 +108,7 @@ test('unknown API routes are 404 with a JSON error', async () => {
 });
 
 test('in Chromium the SDK decides locally what the edge decided, and renders new placements', async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors = [];

@@ -4,27 +4,15 @@
 // visitor); the catalog is the northwind example.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { ROOT, adminToken, startWorker } from './support/wrangler.mjs';
+import { launchChromium, publishExample, startWorker } from './support/wrangler.mjs';
 
 let worker;
 let browser;
 
 before(async () => {
   worker = await startWorker();
-  const r = await fetch(`${worker.base}/v1/admin/catalog`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${adminToken()}` },
-    body: readFileSync(join(ROOT, 'examples/northwind.catalog.json'), 'utf8'),
-  });
-  assert.equal(r.status, 200);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  await publishExample(worker);
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -5,8 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { ROOT, adminToken, startWorker } from './support/wrangler.mjs';
+import { ROOT, adminToken, launchChromium, startWorker } from './support/wrangler.mjs';
 
 const SHOTS = join(ROOT, 'target/screenshots');
 const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
@@ -16,11 +15,7 @@ let browser;
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   worker = await startWorker();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -69,3 +69,23 @@ export async function startWorker() {
   stop();
   throw new Error(`wrangler dev did not start on ${base}:\n${log}`);
 }
+
+/** Debian's Chromium, headless, with the flags this closed network needs (TOOLCHAIN.md). */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Publishes the example store catalog to a worker started by `startWorker`. */
+export async function publishExample(worker) {
+  const r = await fetch(`${worker.base}/v1/admin/catalog`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${adminToken()}` },
+    body: readFileSync(join(ROOT, 'examples/northwind.catalog.json'), 'utf8'),
+  });
+  if (r.status !== 200) throw new Error(`publishing the example catalog: ${r.status} ${await r.text()}`);
+}
