@@ -129,10 +129,13 @@ impl Visit {
         if self.profile.to_json() != before {
             store::save_profile(env, id, &self.profile).await?;
         }
-        if self.fresh {
-            if let Some(secret) = cookie_secret(env) {
-                headers.append("Set-Cookie", &visitor::set_cookie(id, &secret, &host(req)))?;
-            }
+        self.cookie(req, env, headers)
+    }
+
+    /// Sets the cookie on a new visitor.
+    fn cookie(&self, req: &Request, env: &Env, headers: &Headers) -> Result<()> {
+        if let (Some(id), true, Some(secret)) = (&self.id, self.fresh, cookie_secret(env)) {
+            headers.append("Set-Cookie", &visitor::set_cookie(id, &secret, &host(req)))?;
         }
         Ok(())
     }
@@ -313,19 +316,34 @@ async fn page(req: Request, env: &Env, _ctx: &Context) -> Result<Response> {
     if !is_html || upstream.status_code() != 200 {
         return Ok(upstream);
     }
-    let html = upstream.text().await?;
     let bundle = current_bundle(env).await?;
     let mut visit = Visit::open(&req, env, &req.path()).await?;
-    let before = visit.profile.to_json();
-    let (filled, impressions) =
-        fill::fill(&html, &bundle, &mut visit.profile, &visit.context, now(), seed(), !visit.bot);
-    let shown: Vec<_> = impressions.iter().collect();
-    stats::record(env, stats::increments(&bundle, &visit.profile, &shown)).await?;
     let headers = Headers::new();
     headers.set("Content-Type", "text/html; charset=utf-8")?;
     headers.set("Cache-Control", "private, no-store")?;
-    visit.close(&req, env, &before, &headers).await?;
-    Ok(Response::ok(filled)?.with_headers(headers))
+    // The cookie goes out with the headers; the fragment is stored once the page has streamed.
+    visit.cookie(&req, env, &headers)?;
+    let before = visit.profile.to_json();
+    let profile = std::mem::take(&mut visit.profile);
+    let (env, id, stats_bundle) = (env.clone(), visit.id.clone(), bundle.clone());
+    let done: fill::Done = Box::new(move |profile, impressions| {
+        Box::pin(async move {
+            let shown: Vec<_> = impressions.iter().collect();
+            let increments = stats::increments(&stats_bundle, &profile, &shown);
+            if let Some(id) = id.filter(|_| profile.to_json() != before) {
+                if let Err(e) = store::save_profile(&env, &id, &profile).await {
+                    worker::console_error!("rapport: storing the fragment after a fill: {e}");
+                }
+            }
+            if let Err(e) = stats::record(&env, increments).await {
+                worker::console_error!("rapport: recording impressions: {e}");
+            }
+        })
+    });
+    let page =
+        fill::Page { bundle, profile, context: visit.context, now: now(), seed: seed(), record: !visit.bot };
+    let body = fill::stream(upstream.stream()?, page, done);
+    Ok(Response::from_stream(body)?.with_headers(headers))
 }
 
 /// The published bundle, compiled once per isolate; the demo catalog when none is published.
