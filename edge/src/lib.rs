@@ -204,13 +204,6 @@ async fn events(mut req: Request, env: &Env) -> Result<Response> {
         dropped
             .extend(events.iter().map(|e| json!({ "id": e.id, "reason": "automated or anonymous request" })));
     } else {
-        if let Some(fragment) =
-            value.get("fragment").and_then(|f| serde_json::from_value::<Profile>(f.clone()).ok())
-        {
-            if visit.profile.same_person(&fragment, &bundle.schema) {
-                visit.profile.merge(&fragment);
-            }
-        }
         for event in &events {
             match visit.profile.apply(&bundle.schema, event) {
                 Outcome::Applied => {
@@ -219,6 +212,15 @@ async fn events(mut req: Request, env: &Env) -> Result<Response> {
                 }
                 Outcome::Duplicate => accepted += 1,
                 Outcome::Dropped(reason) => dropped.push(json!({ "id": event.id, "reason": reason })),
+            }
+        }
+        // After the events (so they count as applied, not as duplicates the fragment already
+        // holds): the browser's fragment heals what this KV copy lost.
+        if let Some(fragment) =
+            value.get("fragment").and_then(|f| serde_json::from_value::<Profile>(f.clone()).ok())
+        {
+            if visit.profile.same_person(&fragment, &bundle.schema) {
+                visit.profile.merge(&fragment);
             }
         }
         if let Some(id) = &visit.id {
