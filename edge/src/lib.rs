@@ -258,8 +258,8 @@ async fn erase(req: &Request, env: &Env) -> Result<Response> {
 /// `GET /v1/bundle`: the browser bundle, with an `ETag` and `304` on `If-None-Match`.
 async fn bundle(req: &Request, env: &Env) -> Result<Response> {
     let bundle = current_bundle(env).await?;
-    let body = bundle.to_json(true);
-    let etag = format!("\"{}\"", Bundle::from_json(&body).map(|b| b.version).unwrap_or_default());
+    let (version, body) = bundle.export(true);
+    let etag = format!("\"{version}\"");
     let headers = Headers::new();
     headers.set("ETag", &etag)?;
     headers.set("Cache-Control", "no-cache")?;

@@ -361,6 +361,12 @@ impl Bundle {
 
     /// The bundle as JSON; `browser` leaves out `edge_only` offers.
     pub fn to_json(&self, browser: bool) -> String {
+        self.export(browser).1
+    }
+
+    /// The bundle as JSON with its version (for the browser bundle, the hash of what it keeps),
+    /// so a host can label it (an `ETag`) without reading it back.
+    pub fn export(&self, browser: bool) -> (String, String) {
         let mut catalog = self.catalog.clone();
         if browser {
             catalog.offers.retain(|o| !o.edge_only);
@@ -378,13 +384,13 @@ impl Bundle {
         // As a `Value` (keys sorted), as the bundle has always been written.
         let mut bundle = serde_json::Map::new();
         bundle.insert(BUNDLE_TAG.to_owned(), Value::from(1));
-        bundle.insert("version".to_owned(), Value::String(version));
+        bundle.insert("version".to_owned(), Value::String(version.clone()));
         bundle.insert(
             "catalog".to_owned(),
             serde_json::to_value(json::Text(catalog.to_json())).unwrap_or_default(),
         );
         bundle.insert("stats".to_owned(), self.stats.clone());
-        json::object_text(&bundle)
+        (version, json::object_text(&bundle))
     }
 
     /// Every audience's verdict for `data` at `now` (for profile views and debugging).
