@@ -128,14 +128,16 @@ impl Bundle {
             audience_rules.push((name.clone(), rule.clone()));
         }
         let computed_names: Vec<String> = catalog.computed.keys().cloned().collect();
-        let audiences =
-            rules::compile_audiences(&audience_rules, Some(&computed_names)).unwrap_or_else(|e| {
+        let paths = rules::Paths::default();
+        let audiences = rules::compile_audiences(&audience_rules, Some(&computed_names), Some(&paths))
+            .unwrap_or_else(|e| {
                 for e in e {
                     errors.push(e.under("/audiences"));
                 }
                 Vec::new()
             });
-        let names = Names { audiences: &audience_names, computed: Some(&computed_names) };
+        let names =
+            Names { audiences: &audience_names, computed: Some(&computed_names), paths: Some(&paths) };
         let schema = Schema::compile(&catalog, &mut errors);
         let audience_index = |name: &str, at: String, errors: &mut Vec<Error>| {
             let found = audience_names.iter().position(|a| a == name);
@@ -395,7 +397,7 @@ impl Bundle {
 
     /// Every audience's verdict for `data` at `now` (for profile views and debugging).
     pub fn audiences(&self, data: &Value, now: i64) -> serde_json::Map<String, Value> {
-        let scope = rules::Scope { data, now, audiences: &self.audiences };
+        let scope = rules::Scope::new(data, now, &self.audiences);
         let mut verdicts = serde_json::Map::new();
         for (name, rule) in self.audience_names.iter().zip(&self.audiences) {
             verdicts.insert(name.clone(), Value::Bool(rule.test(&scope)));

@@ -166,7 +166,7 @@ pub fn decide(bundle: &Bundle, profile: &mut Profile, request: &Request) -> Deci
         request.context.get("device").and_then(|d| d.get("type")).and_then(Value::as_str) == Some("bot");
     let granted = profile.consent(&bundle.schema) == Consent::Granted;
     let data = profile.rule_data(&bundle.schema, request.context, now);
-    let scope = Scope { data: &data, now, audiences: &bundle.audiences };
+    let scope = Scope::new(&data, now, &bundle.audiences);
 
     let assignment =
         if bot || !granted { None } else { experiment::assign(bundle, profile, request.placement, &scope) };
@@ -307,7 +307,7 @@ fn rank(
                     view.insert("tags".to_owned(), Value::Array(tags.collect()));
                     map.insert("offer".to_owned(), Value::Object(view));
                 }
-                let scope = Scope { data: &data, now: 0, audiences: &bundle.audiences };
+                let scope = Scope::new(&data, 0, &bundle.audiences);
                 let score =
                     rule.evaluate(&scope).as_f64().filter(|f| f.is_finite()).unwrap_or(f64::NEG_INFINITY);
                 scored.push((score, i));

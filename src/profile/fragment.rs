@@ -349,7 +349,7 @@ impl Fragment {
                     .is_some_and(|o| offers.iter().any(|x| x == o)),
                 Filter::Rule(rule) => {
                     let data = data.get_or_insert_with(|| event_data(event));
-                    rule.test(&crate::rules::Scope { data, now: event.ts, audiences: &[] })
+                    rule.test(&crate::rules::Scope::new(data, event.ts, &[]))
                 }
             };
             if !passes {

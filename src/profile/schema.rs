@@ -72,7 +72,7 @@ impl Schema {
         let settings = &catalog.settings;
         let mut computed = Vec::new();
         let no_names: [String; 0] = [];
-        let event_names = Names { audiences: &no_names, computed: Some(&no_names) };
+        let event_names = Names { audiences: &no_names, computed: Some(&no_names), paths: None };
         for (name, def) in &catalog.computed {
             let at = format!("/computed/{}", pointer_token(name));
             let Some(agg) = Agg::parse(&def.agg) else {

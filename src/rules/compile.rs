@@ -7,6 +7,8 @@ use super::js;
 use super::{Names, Scope};
 use crate::error::{pointer_token, Error, ErrorKind};
 use serde_json::Value;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 /// Rules nested deeper than this (operators and arrays, counting the root as 1) are refused.
 pub(crate) const MAX_DEPTH: u16 = 256;
@@ -29,6 +31,28 @@ pub(crate) enum Node {
     },
     /// `{"ago": duration}`: the duration in milliseconds.
     Ago(i64),
+    /// A comparison of a constant path with a constant, the most common node of all.
+    Test(Box<Test>),
+}
+
+/// `{op: [{"var": path}, constant]}` (or the constant first) for a comparison `op` or `in`
+/// (two arguments): a [`Probe`] of a path. Its answer is remembered per scope with the path's
+/// other probes, so that a probe shared by many rules is answered once per decision.
+#[derive(Debug, Clone)]
+pub(crate) struct Test {
+    pub(crate) path: Rc<Slot>,
+    /// The probe's number among its owner's probes (the same probe, the same number).
+    pub(crate) id: usize,
+    pub(crate) probe: Probe,
+}
+
+/// What a [`Test`] asks of its path's value; the answers are the generic operation's.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Probe {
+    pub(crate) op: Op,
+    pub(crate) constant: Value,
+    /// Whether the path is the first argument.
+    pub(crate) path_first: bool,
 }
 
 /// `var`: where to look and what to answer when nothing is there.
@@ -42,10 +66,56 @@ pub(crate) struct Var {
 pub(crate) enum Path {
     /// `""`, `null` or no path: the whole data.
     Whole,
-    /// A constant path, split at dots.
-    Segs(Box<[Seg]>),
+    /// A constant path, split at dots; shared by the rules compiled with one [`super::Paths`].
+    Segs(Rc<Slot>),
     /// A path computed by a rule, split when evaluated.
     Dyn(Node),
+}
+
+/// The rules that share slots and probe numbers: those compiled with one [`super::Paths`], or
+/// a rule compiled alone. A scope remembers paths and probe answers for one owner, the first
+/// that uses it; the rules of any other owner are evaluated without its memory.
+#[derive(Debug, Default)]
+pub(crate) struct Owner {
+    probes: Cell<usize>,
+}
+
+/// A constant path and its slot: the index where an evaluation keeps what the path found in the
+/// data, so that the rules of one decision look each path up once.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    pub(crate) index: usize,
+    pub(crate) segs: Box<[Seg]>,
+    pub(crate) owner: Rc<Owner>,
+    /// The distinct probes of this path (see [`Test`]) and their numbers; up to [`MAX_PROBES`].
+    probes: RefCell<Vec<(Probe, usize)>>,
+}
+
+/// Probes of one path past this many are not shared (bounds the compile-time search).
+const MAX_PROBES: usize = 256;
+
+impl Slot {
+    pub(crate) fn new(index: usize, segs: Box<[Seg]>, owner: &Rc<Owner>) -> Rc<Slot> {
+        Rc::new(Slot { index, segs, owner: owner.clone(), probes: RefCell::new(Vec::new()) })
+    }
+
+    /// The number of `probe` of this path, a new one if it is new.
+    fn id(&self, probe: &Probe) -> usize {
+        let fresh = || {
+            let id = self.owner.probes.get();
+            self.owner.probes.set(id.saturating_add(1));
+            id
+        };
+        let Ok(mut probes) = self.probes.try_borrow_mut() else { return fresh() };
+        if let Some((_, id)) = probes.iter().find(|(p, _)| p == probe) {
+            return *id;
+        }
+        let id = fresh();
+        if probes.len() < MAX_PROBES {
+            probes.push((probe.clone(), id));
+        }
+        id
+    }
 }
 
 /// One path segment, with its array index when it is a canonical index (`"0"`, `"12"`).
@@ -174,11 +244,22 @@ pub(crate) struct Compiler<'n> {
     /// The deepest level reached.
     pub(crate) depth: u16,
     too_deep: bool,
+    /// Slots given to this rule's own paths (without shared [`super::Paths`]), and their owner.
+    slots: usize,
+    own: Option<Rc<Owner>>,
 }
 
 impl<'n> Compiler<'n> {
     pub(crate) fn new(names: &'n Names<'n>) -> Self {
-        Compiler { names, errors: Vec::new(), refs: Vec::new(), depth: 0, too_deep: false }
+        Compiler {
+            names,
+            errors: Vec::new(),
+            refs: Vec::new(),
+            depth: 0,
+            too_deep: false,
+            slots: 0,
+            own: None,
+        }
     }
 
     /// Compiles a whole rule.
@@ -268,9 +349,9 @@ impl<'n> Compiler<'n> {
                 if let Value::String(p) = &p {
                     self.check_computed(p, path_at);
                 }
-                const_path(&p)
+                self.const_path(&p)
             }
-            Some(Node::Num(f)) => const_path(&eval::number_key(f)),
+            Some(Node::Num(f)) => self.const_path(&eval::number_key(f)),
             Some(n) => Path::Dyn(n),
         };
         let default = match items.get(1) {
@@ -358,17 +439,29 @@ fn arity(name: &str, min: u8, max: u8, got: usize) -> String {
     m
 }
 
-fn const_path(p: &Value) -> Path {
-    match p {
-        Value::Null => Path::Whole,
-        Value::String(s) if s.is_empty() => Path::Whole,
-        Value::String(s) => split_path(s),
-        other => split_path(&eval::key_string(other)),
+impl Compiler<'_> {
+    fn const_path(&mut self, p: &Value) -> Path {
+        match p {
+            Value::Null => Path::Whole,
+            Value::String(s) if s.is_empty() => Path::Whole,
+            Value::String(s) => self.slot(s),
+            other => self.slot(&eval::key_string(other)),
+        }
     }
-}
 
-fn split_path(s: &str) -> Path {
-    Path::Segs(s.split('.').map(|k| Seg { key: k.into(), index: eval::array_index(k) }).collect())
+    /// The slot of `path`: the shared one when the names carry a [`super::Paths`], else one of
+    /// this rule's own.
+    fn slot(&mut self, path: &str) -> Path {
+        let split = || path.split('.').map(|k| Seg { key: k.into(), index: eval::array_index(k) }).collect();
+        let slot = match self.names.paths {
+            Some(paths) => paths.intern(path, split),
+            None => {
+                self.slots += 1;
+                Slot::new(self.slots - 1, split(), self.own.get_or_insert_with(Rc::default))
+            }
+        };
+        Path::Segs(slot)
+    }
 }
 
 fn is_const(n: &Node) -> bool {
@@ -435,17 +528,44 @@ fn build(op: Op, mut args: Vec<Node>) -> Node {
     if matches!(op, Op::And | Op::Or | Op::If) && args.len() == 1 {
         return args.pop().unwrap_or(Node::Const(Value::Null));
     }
+    if let Some(test) = test(op, &mut args) {
+        return Node::Test(Box::new(test));
+    }
     let node = Node::Op(op, args.into_boxed_slice());
     let Node::Op(_, ref args) = node else { return node };
     // `missing` reads the data; everything else depends on its arguments alone.
     if matches!(op, Op::Missing | Op::MissingSome) || !args.iter().all(is_const) {
         return node;
     }
-    let folded = eval::run(&node, &Scope { data: &eval::NULL, now: 0, audiences: &[] });
+    let folded = eval::run(&node, &Scope::new(&eval::NULL, 0, &[]));
     match folded {
         eval::V::N(f) => Node::Num(f),
         v => Node::Const(v.into_value()),
     }
+}
+
+/// The [`Test`] for `op` over `args` when they are a constant path (no default) and a constant.
+fn test(op: Op, args: &mut Vec<Node>) -> Option<Test> {
+    if !matches!(
+        op,
+        Op::Eq | Op::StrictEq | Op::Ne | Op::StrictNe | Op::Gt | Op::Ge | Op::Lt | Op::Le | Op::In
+    ) {
+        return None;
+    }
+    let path = |n: &Node| match n {
+        Node::Var(v) if v.default.is_none() => match &v.path {
+            Path::Segs(slot) => Some(slot.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (path, constant, path_first) = match args.as_mut_slice() {
+        [var, Node::Const(k)] => (path(var)?, std::mem::take(k), true),
+        [Node::Const(k), var] => (path(var)?, std::mem::take(k), false),
+        _ => return None,
+    };
+    let probe = Probe { op, constant, path_first };
+    Some(Test { id: path.id(&probe), path, probe })
 }
 
 fn const_truthy(n: &Node) -> Option<bool> {

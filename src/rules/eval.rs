@@ -3,12 +3,13 @@
 //! until the result is turned into JSON). Nothing is parsed here and data is cloned only where
 //! an operation builds a new value from it (`map`, `filter`, `merge`, …).
 
-use super::compile::{Node, Op, Path, Seg, Var};
+use super::compile::{Node, Op, Owner, Path, Probe, Seg, Slot, Test, Var};
 use super::js::{self, Prim};
 use super::{Rule, Scope};
 use serde_json::{Map, Value};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::cmp::Ordering;
+use std::rc::Rc;
 
 pub(crate) static NULL: Value = Value::Null;
 static TRUE: Value = Value::Bool(true);
@@ -112,38 +113,131 @@ pub(crate) enum Ctx<'a> {
     Reduce(&'a Value, &'a V<'a>),
 }
 
-/// What stays the same for a whole evaluation.
+/// What a [`Scope`] has learnt while its rules were evaluated.
+#[derive(Debug, Default)]
+pub(crate) struct Memo<'d> {
+    /// Audience verdicts (0 unknown, 1 false, 2 true): an audience used by several rules is
+    /// evaluated once per scope, not once per use.
+    verdicts: RefCell<Vec<u8>>,
+    /// The rules whose paths and probes this memo remembers (see [`Owner`]).
+    owner: OnceCell<Rc<Owner>>,
+    known: RefCell<Known<'d>>,
+}
+
+#[derive(Debug, Default)]
+struct Known<'d> {
+    /// By [`Slot::index`]: `None` until looked up, then what the path found (`None`: nothing).
+    found: Vec<Option<Option<&'d Value>>>,
+    /// By probe number: 0 unknown, 1 false, 2 true.
+    answers: Vec<u8>,
+}
+
+/// Slots and probes past these numbers are evaluated every time instead of remembered (bounds
+/// the memo).
+const MAX_SLOTS: usize = 4096;
+const MAX_ANSWERS: usize = 1 << 16;
+
+impl<'d> Memo<'d> {
+    fn owns(&self, owner: &Rc<Owner>) -> bool {
+        Rc::ptr_eq(self.owner.get_or_init(|| owner.clone()), owner)
+    }
+
+    /// What `slot`'s path finds in `data` (the scope's data), looked up once per scope. Paths
+    /// that end in something computed (a string's `length`…) are looked up every time.
+    fn find(&self, slot: &Slot, data: &'d Value) -> Option<V<'d>> {
+        if !self.owns(&slot.owner) {
+            return descend(data, &slot.segs);
+        }
+        match self.known.try_borrow_mut() {
+            Ok(mut known) => match known.find(slot, data) {
+                Some(found) => found.map(V::B),
+                None => descend(data, &slot.segs),
+            },
+            Err(_) => descend(data, &slot.segs),
+        }
+    }
+
+    /// `t`'s answer on the scope's `data`, remembered; `None` when it is not remembered.
+    fn answer(&self, t: &Test, data: &'d Value) -> Option<bool> {
+        if !self.owns(&t.path.owner) || t.id >= MAX_ANSWERS {
+            return None;
+        }
+        let mut known = self.known.try_borrow_mut().ok()?;
+        match known.answers.get(t.id) {
+            Some(1) => return Some(false),
+            Some(2) => return Some(true),
+            _ => {}
+        }
+        let answer = match known.find(&t.path, data)? {
+            Some(v) => t.probe.check_value(v),
+            None => t.probe.check(&V::null()),
+        };
+        if known.answers.len() <= t.id {
+            known.answers.resize(t.id + 1, 0);
+        }
+        if let Some(a) = known.answers.get_mut(t.id) {
+            *a = 1 + u8::from(answer);
+        }
+        Some(answer)
+    }
+}
+
+impl<'d> Known<'d> {
+    /// What `slot`'s path found (`Some(None)`: nothing), or `None` when the path ends in
+    /// something computed, which is not remembered.
+    fn find(&mut self, slot: &Slot, data: &'d Value) -> Option<Option<&'d Value>> {
+        if let Some(Some(found)) = self.found.get(slot.index) {
+            return Some(*found);
+        }
+        let found = match descend(data, &slot.segs) {
+            Some(V::B(x)) => Some(x),
+            None => None,
+            Some(_) => return None,
+        };
+        if slot.index < MAX_SLOTS {
+            if self.found.len() <= slot.index {
+                self.found.resize(slot.index + 1, None);
+            }
+            if let Some(f) = self.found.get_mut(slot.index) {
+                *f = Some(found);
+            }
+        }
+        Some(found)
+    }
+}
+
+/// What stays the same for a whole evaluation: `'d` is the data's lifetime.
 #[derive(Clone, Copy)]
-pub(crate) struct Env<'s> {
-    data: &'s Value,
+pub(crate) struct Env<'s, 'd> {
+    data: &'d Value,
     now: i64,
     audiences: &'s [Rule],
     /// Nesting levels already used by the audiences being evaluated.
     base: u32,
-    /// Audience results already known in this evaluation (0 unknown, 1 false, 2 true): an
-    /// audience used by several others is evaluated once, not once per path to it.
-    memo: &'s RefCell<Vec<u8>>,
+    memo: &'s Memo<'d>,
 }
 
-impl<'s> Env<'s> {
-    /// An evaluation of rules over `scope`, remembering audience results in `memo`.
-    pub(crate) fn new(scope: &Scope<'s>, memo: &'s RefCell<Vec<u8>>) -> Self {
-        Env { data: scope.data, now: scope.now, audiences: scope.audiences, base: 0, memo }
+impl<'s, 'd> Env<'s, 'd> {
+    fn new(scope: &'s Scope<'d>) -> Self {
+        Env { data: scope.data, now: scope.now, audiences: scope.audiences, base: 0, memo: &scope.memo }
     }
 }
 
 /// Evaluates a rule over `scope`.
-pub(crate) fn run<'a>(n: &'a Node, scope: &Scope<'a>) -> V<'a> {
-    let memo = RefCell::new(Vec::new());
-    let env = Env::new(scope, &memo);
-    eval(n, Ctx::Data(scope.data), &env)
+pub(crate) fn run<'a, 'd: 'a>(n: &'a Node, scope: &Scope<'d>) -> V<'a> {
+    eval(n, Ctx::Data(scope.data), &Env::new(scope))
+}
+
+/// A rule's truthiness over `scope`.
+pub(crate) fn run_truth(n: &Node, scope: &Scope) -> bool {
+    truth(n, Ctx::Data(scope.data), &Env::new(scope))
 }
 
 /// Evaluates `n`.
 ///
 /// Each family of operations is its own small function, so that the frames on the recursion
 /// path stay small (a deep rule needs little stack, natively and in Wasm).
-pub(crate) fn eval<'a>(n: &'a Node, c: Ctx<'a>, e: &Env) -> V<'a> {
+pub(crate) fn eval<'a, 'd: 'a>(n: &'a Node, c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     match n {
         Node::Const(v) => V::B(v),
         Node::Num(f) => V::N(*f),
@@ -168,17 +262,114 @@ pub(crate) fn eval<'a>(n: &'a Node, c: Ctx<'a>, e: &Env) -> V<'a> {
         Node::Array(items) => array(items, c, e),
         Node::Audience { index, depth } => V::bool(audience(*index, *depth, e)),
         Node::Ago(ms) => V::N(e.now.saturating_sub(*ms) as f64),
+        Node::Test(t) => V::bool(test(t, c, e)),
+    }
+}
+
+/// `n`'s JsonLogic truthiness: what `if`, `filter`, eligibility and audiences ask. `and`, `or`
+/// and `!` answer it without building the values they would return.
+pub(crate) fn truth(n: &Node, c: Ctx, e: &Env) -> bool {
+    match n {
+        Node::Test(t) => test(t, c, e),
+        Node::Op(Op::And, args) => !args.is_empty() && args.iter().all(|a| truth(a, c, e)),
+        Node::Op(Op::Or, args) => args.iter().any(|a| truth(a, c, e)),
+        Node::Op(Op::Not, args) => !args.first().is_some_and(|a| truth(a, c, e)),
+        Node::Op(Op::NotNot, args) => args.first().is_some_and(|a| truth(a, c, e)),
+        _ => eval(n, c, e).truthy(),
+    }
+}
+
+/// A [`Test`]: the operation of [`equality`], [`relation`] or [`contains`] on the path's value
+/// and the constant.
+#[inline(never)]
+fn test(t: &Test, c: Ctx, e: &Env) -> bool {
+    if let Ctx::Data(d) = c {
+        if std::ptr::eq(d, e.data) {
+            if let Some(answer) = e.memo.answer(t, e.data) {
+                return answer;
+            }
+        }
+    }
+    t.probe.check(&path_value(&t.path, c, e).unwrap_or(V::null()))
+}
+
+impl Probe {
+    /// The probe's answer on the path's value `found`.
+    fn check(&self, found: &V) -> bool {
+        if let V::B(v) = found {
+            return self.check_value(v);
+        }
+        self.generic(found)
+    }
+
+    /// [`Probe::check`] of a value found in the data.
+    fn check_value(&self, v: &Value) -> bool {
+        match self.quick(v) {
+            Some(answer) => answer,
+            None => self.generic(&V::B(v)),
+        }
+    }
+
+    #[inline(never)]
+    fn generic(&self, found: &V) -> bool {
+        let constant = V::B(&self.constant);
+        let (a, b) = if self.path_first { (found, &constant) } else { (&constant, found) };
+        match self.op {
+            Op::Eq | Op::Ne | Op::StrictEq | Op::StrictNe => equal(self.op, a, b),
+            Op::In => contains_value(a, b),
+            op => holds(op, cmp(a, b)),
+        }
+    }
+
+    /// [`test`] for the common pairs of types, with JS's answers: numbers and numbers, strings and
+    /// strings (equality only), booleans and booleans, and `in` with strings or numbers. `None`
+    /// for every other pair, which the generic operations answer.
+    fn quick(&self, v: &Value) -> Option<bool> {
+        let t = self;
+        let k = &t.constant;
+        let eq = |negate: bool, same: bool| Some(same != negate);
+        match (t.op, v, k) {
+            (Op::Eq | Op::StrictEq, Value::String(x), Value::String(y)) => eq(false, x == y),
+            (Op::Ne | Op::StrictNe, Value::String(x), Value::String(y)) => eq(true, x == y),
+            (Op::Eq | Op::StrictEq, Value::Bool(x), Value::Bool(y)) => eq(false, x == y),
+            (Op::Ne | Op::StrictNe, Value::Bool(x), Value::Bool(y)) => eq(true, x == y),
+            (op, Value::Number(x), Value::Number(y)) if op != Op::In => {
+                let (x, y) = (x.as_f64()?, y.as_f64()?);
+                let (x, y) = if t.path_first { (x, y) } else { (y, x) };
+                match op {
+                    Op::Eq | Op::StrictEq => eq(false, x == y),
+                    Op::Ne | Op::StrictNe => eq(true, x == y),
+                    _ => Some(holds(op, x.partial_cmp(&y))),
+                }
+            }
+            // `{"in": [{"var": p}, [...]]}`: strict equality with an element.
+            (Op::In, Value::String(x), Value::Array(items)) if t.path_first => {
+                Some(items.iter().any(|i| i.as_str() == Some(x)))
+            }
+            (Op::In, Value::Number(x), Value::Array(items)) if t.path_first => {
+                let x = x.as_f64()?;
+                Some(items.iter().any(|i| i.as_f64() == Some(x)))
+            }
+            // `{"in": ["x", {"var": p}]}`: an element of an array or a substring of a string.
+            (Op::In, Value::Array(items), Value::String(y)) if !t.path_first => {
+                Some(items.iter().any(|i| i.as_str() == Some(y)))
+            }
+            (Op::In, Value::String(x), Value::String(y)) if !t.path_first => {
+                Some(!x.is_empty() && crate::util::contains(x, y))
+            }
+            _ => None,
+        }
     }
 }
 
 #[inline(never)]
-fn array<'a>(items: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn array<'a, 'd: 'a>(items: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     V::O(Value::Array(items.iter().map(|x| eval(x, c, e).into_value()).collect()))
 }
 
 #[inline(never)]
-fn audience(index: usize, depth: u16, e: &Env) -> bool {
-    let known = e.memo.try_borrow().ok().and_then(|m| m.get(index).copied()).unwrap_or(0);
+fn audience(index: usize, depth: u16, e: &Env<'_, '_>) -> bool {
+    let known = e.memo.verdicts.try_borrow().ok().and_then(|m| m.get(index).copied()).unwrap_or(0);
     if known != 0 {
         return known == 2;
     }
@@ -186,11 +377,11 @@ fn audience(index: usize, depth: u16, e: &Env) -> bool {
     let hit = match e.audiences.get(index) {
         Some(rule) if base + u32::from(rule.depth) <= EVAL_DEPTH => {
             let inner = Env { base, ..*e };
-            eval(&rule.node, Ctx::Data(e.data), &inner).truthy()
+            truth(&rule.node, Ctx::Data(e.data), &inner)
         }
         _ => false,
     };
-    if let Ok(mut memo) = e.memo.try_borrow_mut() {
+    if let Ok(mut memo) = e.memo.verdicts.try_borrow_mut() {
         if memo.len() < e.audiences.len() {
             memo.resize(e.audiences.len(), 0);
         }
@@ -202,10 +393,10 @@ fn audience(index: usize, depth: u16, e: &Env) -> bool {
 }
 
 #[inline(never)]
-fn if_chain<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn if_chain<'a, 'd: 'a>(args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     for pair in args.chunks(2) {
         match pair {
-            [cond, then] if eval(cond, c, e).truthy() => return eval(then, c, e),
+            [cond, then] if truth(cond, c, e) => return eval(then, c, e),
             [otherwise] => return eval(otherwise, c, e),
             _ => {}
         }
@@ -215,7 +406,7 @@ fn if_chain<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
 
 /// `and` answers the first falsy value (or the last), `or` the first truthy one (or the last).
 #[inline(never)]
-fn and_or<'a>(and: bool, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn and_or<'a, 'd: 'a>(and: bool, args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let mut last = V::null();
     for a in args {
         last = eval(a, c, e);
@@ -227,7 +418,7 @@ fn and_or<'a>(and: bool, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
 }
 
 #[inline(never)]
-fn unary<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn unary<'a, 'd: 'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let Some(a) = args.first() else { return V::null() };
     let v = eval(a, c, e);
     match op {
@@ -238,34 +429,41 @@ fn unary<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
 }
 
 #[inline(never)]
-fn equality<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn equality<'a, 'd: 'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let [a, b] = args else { return V::null() };
-    let (a, b) = (eval(a, c, e), eval(b, c, e));
-    V::bool(match op {
+    V::bool(equal(op, &eval(a, c, e), &eval(b, c, e)))
+}
+
+fn equal(op: Op, a: &V, b: &V) -> bool {
+    match op {
         Op::Eq => js::loose_eq(a.prim(), b.prim()),
         Op::Ne => !js::loose_eq(a.prim(), b.prim()),
         Op::StrictEq => js::strict_eq(&a.prim(), &b.prim()),
         _ => !js::strict_eq(&a.prim(), &b.prim()),
-    })
+    }
 }
 
-/// `>`, `>=`, and `<`, `<=` with their 3-argument "between" forms.
-#[inline(never)]
-fn relation<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
-    let holds = |o: Option<Ordering>| match op {
+/// Whether the ordering `o` satisfies the relation `op`.
+fn holds(op: Op, o: Option<Ordering>) -> bool {
+    match op {
         Op::Gt => o == Some(Ordering::Greater),
         Op::Ge => matches!(o, Some(Ordering::Greater | Ordering::Equal)),
         Op::Lt => o == Some(Ordering::Less),
         _ => matches!(o, Some(Ordering::Less | Ordering::Equal)),
-    };
+    }
+}
+
+/// `>`, `>=`, and `<`, `<=` with their 3-argument "between" forms.
+#[inline(never)]
+fn relation<'a, 'd: 'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let [a, b, rest @ ..] = args else { return V::null() };
     let (a, b) = (eval(a, c, e), eval(b, c, e));
-    let ok = holds(cmp(&a, &b)) && rest.first().is_none_or(|x| holds(cmp(&b, &eval(x, c, e))));
+    let ok = holds(op, cmp(&a, &b)) && rest.first().is_none_or(|x| holds(op, cmp(&b, &eval(x, c, e))));
     V::bool(ok)
 }
 
 #[inline(never)]
-fn arithmetic<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn arithmetic<'a, 'd: 'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let num = |n: &'a Node| eval(n, c, e).number();
     // `+` and `*` go through `parseFloat`, the others through `ToNumber`.
     let float = |n: &'a Node| js::parse_float(&eval(n, c, e).prim());
@@ -295,7 +493,7 @@ fn arithmetic<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
 }
 
 #[inline(never)]
-fn merge<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn merge<'a, 'd: 'a>(args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let mut out = Vec::new();
     for a in args {
         match eval(a, c, e) {
@@ -309,22 +507,24 @@ fn merge<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
 
 /// `in`: a substring of a string, or an element (`===`) of an array.
 #[inline(never)]
-fn contains<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn contains<'a, 'd: 'a>(args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let [needle, hay] = args else { return V::null() };
-    let (needle, hay) = (eval(needle, c, e), eval(hay, c, e));
-    let found = match hay.prim() {
+    V::bool(contains_value(&eval(needle, c, e), &eval(hay, c, e)))
+}
+
+fn contains_value(needle: &V, hay: &V) -> bool {
+    match hay.prim() {
         Prim::Str(s) if !s.is_empty() => crate::util::contains(&s, &js::string_of(needle.prim())),
         Prim::Obj(Value::Array(items)) => {
             let needle = needle.prim();
             items.iter().any(|x| js::strict_eq(&needle, &Prim::of(x)))
         }
         _ => false,
-    };
-    V::bool(found)
+    }
 }
 
 #[inline(never)]
-fn cat<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn cat<'a, 'd: 'a>(args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let mut out = String::new();
     for a in args {
         js::push_joined(&mut out, &eval(a, c, e).prim());
@@ -333,7 +533,7 @@ fn cat<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
 }
 
 #[inline(never)]
-fn substr_op<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn substr_op<'a, 'd: 'a>(args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let [s, start, len @ ..] = args else { return V::null() };
     let source = eval(s, c, e);
     let start = eval(start, c, e).number();
@@ -343,7 +543,7 @@ fn substr_op<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
 }
 
 #[inline(never)]
-fn missing<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn missing<'a, 'd: 'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     if op == Op::Missing {
         // The keys are the arguments, or the elements of the first one when it is an array.
         let Some((first, rest)) = args.split_first() else { return V::O(Value::Array(Vec::new())) };
@@ -385,10 +585,10 @@ fn cmp(a: &V, b: &V) -> Option<Ordering> {
 
 /// `map`, `filter`, `all`, `none`, `some`: `body` evaluated with each element as the data.
 #[inline(never)]
-fn each<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn each<'a, 'd: 'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let [list, body] = args else { return V::null() };
     let list = eval(list, c, e);
-    let test = |x: &Value| eval(body, Ctx::Data(x), e).truthy();
+    let test = |x: &Value| truth(body, Ctx::Data(x), e);
     if op == Op::Filter {
         if let V::O(Value::Array(mut owned)) = list {
             owned.retain(test);
@@ -414,7 +614,7 @@ fn each<'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
 }
 
 #[inline(never)]
-fn reduce<'a>(args: &'a [Node], c: Ctx<'a>, e: &Env) -> V<'a> {
+fn reduce<'a, 'd: 'a>(args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let [list, body, init @ ..] = args else { return V::null() };
     let list = eval(list, c, e);
     let mut acc = init.first().map_or(V::null(), |i| eval(i, c, e));
@@ -481,19 +681,25 @@ fn substr<'s>(s: &'s str, start: f64, len: Option<&V>) -> &'s str {
 }
 
 #[inline(never)]
-fn eval_var<'a>(var: &'a Var, c: Ctx<'a>, e: &Env) -> V<'a> {
+fn eval_var<'a, 'd: 'a>(var: &'a Var, c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     let found = match &var.path {
         Path::Whole => Some(whole(c)),
-        Path::Segs(segs) => match c {
-            Ctx::Data(d) => descend(d, segs),
-            _ => walk(c, &mut segs.iter().map(Seg::as_ref)),
-        },
+        Path::Segs(slot) => path_value(slot, c, e),
         Path::Dyn(path) => lookup(&eval(path, c, e), c),
     };
     match (found, &var.default) {
         (Some(v), _) => v,
         (None, Some(d)) => eval(d, c, e),
         (None, None) => V::null(),
+    }
+}
+
+/// What a constant path finds: looked up once per scope in the scope's data.
+fn path_value<'a, 'd: 'a>(slot: &'a Slot, c: Ctx<'a>, e: &Env<'_, 'd>) -> Option<V<'a>> {
+    match c {
+        Ctx::Data(d) if std::ptr::eq(d, e.data) => e.memo.find(slot, e.data),
+        Ctx::Data(d) => descend(d, &slot.segs),
+        _ => walk(c, &mut slot.segs.iter().map(Seg::as_ref)),
     }
 }
 

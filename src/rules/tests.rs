@@ -11,12 +11,12 @@ fn names() -> Vec<String> {
 
 fn compile_with(rule: Value, computed: Option<&[String]>) -> Result<Rule, Error> {
     let audiences = names();
-    Rule::compile(&rule, &Names { audiences: &audiences, computed })
+    Rule::compile(&rule, &Names { audiences: &audiences, computed, paths: None })
 }
 
 fn run(rule: Value, data: Value) -> Value {
     let rule = Rule::compile(&rule, &Names::default()).unwrap_or_else(|e| panic!("{e}"));
-    rule.evaluate(&Scope { data: &data, now: 0, audiences: &[] })
+    rule.evaluate(&Scope::new(&data, 0, &[]))
 }
 
 fn error(rule: Value) -> (String, String) {
@@ -120,7 +120,7 @@ fn constants_are_folded() {
     );
     assert!(matches!(node(json!([1, {"+": [1, 1]}])), Some(Node::Const(v)) if v == json!([1, 2])));
     assert!(
-        matches!(node(json!({"var": {"cat": ["a", ".b"]}})), Some(Node::Var(v)) if matches!(&v.path, compile::Path::Segs(s) if s.len() == 2))
+        matches!(node(json!({"var": {"cat": ["a", ".b"]}})), Some(Node::Var(v)) if matches!(&v.path, compile::Path::Segs(s) if s.segs.len() == 2))
     );
     assert!(matches!(node(json!({"*": [{"var": "x"}]})), Some(Node::Var(_))));
 }
@@ -219,19 +219,19 @@ fn scoped_operations() {
 #[test]
 fn ago_is_now_minus_the_duration() {
     let rule = Rule::compile(&json!({"ago": "7d"}), &Names::default()).unwrap_or_else(|e| panic!("{e}"));
-    let scope = Scope { data: &Value::Null, now: 1_000_000_000_000, audiences: &[] };
+    let scope = Scope::new(&Value::Null, 1_000_000_000_000, &[]);
     assert_eq!(rule.evaluate(&scope), json!(1_000_000_000_000i64 - 7 * 86_400_000));
     let recent = Rule::compile(&json!({">": [{"var": "last_seen"}, {"ago": "30m"}]}), &Names::default())
         .unwrap_or_else(|e| panic!("{e}"));
     let data = json!({"last_seen": 1_000_000_000_000i64 - 60_000});
-    assert!(recent.test(&Scope { data: &data, ..scope }));
-    assert!(!recent.test(&Scope { data: &data, now: 1_000_000_000_000 + 30 * 60_000, audiences: &[] }));
+    assert!(recent.test(&Scope::new(&data, scope.now, &[])));
+    assert!(!recent.test(&Scope::new(&data, 1_000_000_000_000 + 30 * 60_000, &[])));
     for bad in ["", "d", "7", "7w", "-1d", "1.5h", "lifetime", "99999999999999999d", " 7d"] {
         assert!(Rule::compile(&json!({"ago": bad}), &Names::default()).is_err(), "{bad:?}");
     }
     let ms = |d: &str| {
         Rule::compile(&json!({"ago": d}), &Names::default())
-            .map(|r| r.evaluate(&Scope { data: &Value::Null, now: 0, audiences: &[] }))
+            .map(|r| r.evaluate(&Scope::new(&Value::Null, 0, &[])))
     };
     assert_eq!(ms("90s"), Ok(json!(-90_000)));
     assert_eq!(ms("2h"), Ok(json!(-7_200_000)));
@@ -245,19 +245,19 @@ fn audiences_use_each_other() {
         ("vip".to_string(), json!({"and": [{"audience": "loyal"}, {"audience": "big_spender"}]})),
     ];
     let computed = vec!["spend".to_string()];
-    let rules = compile_audiences(&audiences, Some(&computed)).unwrap_or_else(|e| panic!("{e:?}"));
+    let rules = compile_audiences(&audiences, Some(&computed), None).unwrap_or_else(|e| panic!("{e:?}"));
     let data = json!({"visits": 4, "computed": {"spend": 150}});
-    let scope = Scope { data: &data, now: 0, audiences: &rules };
+    let scope = Scope::new(&data, 0, &rules);
     assert!(rules.iter().all(|r| r.test(&scope)));
     let data = json!({"visits": 4, "computed": {"spend": 50}});
-    let scope = Scope { data: &data, now: 0, audiences: &rules };
+    let scope = Scope::new(&data, 0, &rules);
     assert!(rules.first().is_some_and(|r| r.test(&scope)));
     assert!(!rules.get(2).is_some_and(|r| r.test(&scope)));
     // An audience inside a scoped operation still sees the whole data.
     let names: Vec<String> = audiences.iter().map(|(n, _)| n.clone()).collect();
     let rule = Rule::compile(
         &json!({"some": [[1, 2], {"audience": "loyal"}]}),
-        &Names { audiences: &names, computed: None },
+        &Names { audiences: &names, computed: None, paths: None },
     );
     assert!(rule.is_ok_and(|r| r.evaluate(&scope) == json!(true)));
 }
@@ -270,9 +270,9 @@ fn shared_audiences_are_evaluated_once() {
         let prev = format!("a{}", i - 1);
         audiences.push((format!("a{i}"), json!({"and": [{"audience": prev}, {"audience": prev}]})));
     }
-    let rules = compile_audiences(&audiences, None).unwrap_or_else(|e| panic!("{e:?}"));
+    let rules = compile_audiences(&audiences, None, None).unwrap_or_else(|e| panic!("{e:?}"));
     let data = json!({"ok": true});
-    let scope = Scope { data: &data, now: 0, audiences: &rules };
+    let scope = Scope::new(&data, 0, &rules);
     assert!(rules.last().is_some_and(|r| r.test(&scope)));
 }
 
@@ -286,7 +286,7 @@ fn audience_errors_are_all_reported() {
         ("d".to_string(), json!({"audience": "nobody"})),
         ("e".to_string(), json!({"var": "computed.nope"})),
     ];
-    let errors = compile_audiences(&audiences, Some(&[])).err().unwrap_or_default();
+    let errors = compile_audiences(&audiences, Some(&[]), None).err().unwrap_or_default();
     let got: Vec<(&str, &str)> = errors.iter().map(|e| (e.path.as_str(), e.message.as_str())).collect();
     assert_eq!(
         got,
@@ -299,12 +299,12 @@ fn audience_errors_are_all_reported() {
         ]
     );
     let dup = vec![("x".to_string(), json!(true)), ("x".to_string(), json!(false))];
-    let errors = compile_audiences(&dup, None).err().unwrap_or_default();
+    let errors = compile_audiences(&dup, None, None).err().unwrap_or_default();
     assert_eq!(
         errors.first().map(|e| (e.path.as_str(), e.message.as_str())),
         Some(("/x", "duplicate audience \"x\""))
     );
-    assert_eq!(compile_audiences(&[], None).map(|r| r.len()), Ok(0));
+    assert_eq!(compile_audiences(&[], None, None).map(|r| r.len()), Ok(0));
 }
 
 #[test]
@@ -317,16 +317,19 @@ fn audience_chains_are_bounded() {
     let chain = |n: usize| -> Vec<(String, Value)> {
         (0..n).map(|i| (format!("x{i}"), deep((i + 1 < n).then(|| format!("x{}", i + 1))))).collect()
     };
-    assert!(compile_audiences(&chain(4), None).is_ok());
-    let errors = compile_audiences(&chain(8), None).err().unwrap_or_default();
+    assert!(compile_audiences(&chain(4), None, None).is_ok());
+    let errors = compile_audiences(&chain(8), None, None).err().unwrap_or_default();
     assert_eq!(errors.len(), 1);
     assert!(errors.first().is_some_and(|e| e.message.starts_with("audience nests too deeply")), "{errors:?}");
 
     // Audiences that do not match the names they were compiled with cannot loop forever.
     let names = vec!["loop".to_string()];
-    let looped = Rule::compile(&json!({"audience": "loop"}), &Names { audiences: &names, computed: None });
+    let looped = Rule::compile(
+        &json!({"audience": "loop"}),
+        &Names { audiences: &names, computed: None, paths: None },
+    );
     let looped = vec![looped.unwrap_or_else(|e| panic!("{e}"))];
-    let scope = Scope { data: &Value::Null, now: 0, audiences: &looped };
+    let scope = Scope::new(&Value::Null, 0, &looped);
     assert!(looped.first().is_some_and(|r| !r.test(&scope)));
 }
 
@@ -513,23 +516,34 @@ fn random_rules_never_panic() {
     let audiences = compile_audiences(
         &[("a".into(), json!({"var": "a"})), ("b".into(), json!({"!": {"audience": "a"}}))],
         Some(&computed),
+        None,
     )
     .unwrap_or_else(|e| panic!("{e:?}"));
+    // Long-lived scopes whose memo many rules fill, against a fresh scope per evaluation.
+    let datas: Vec<Value> = (0..16).map(|_| g.value(4)).collect();
+    let now = g.next() as i64;
+    let kept: Vec<Scope> = datas.iter().map(|d| Scope::new(d, now, &audiences)).collect();
+    let shared = Paths::default();
     let mut compiled = 0;
     for i in 0..20_000 {
         let rule = g.rule(1 + i % 7);
-        let data = g.value(4);
+        let data = &datas[i % datas.len()];
         let computed = if i % 2 == 0 { Some(computed.as_slice()) } else { None };
-        let names = Names { audiences: &audience_names, computed };
+        let names = Names { audiences: &audience_names, computed, paths: None };
         if let Ok(r) = Rule::compile(&rule, &names) {
             compiled += 1;
-            let scope = Scope { data: &data, now: g.next() as i64, audiences: &audiences };
+            let scope = Scope::new(data, now, &audiences);
             let v = r.evaluate(&scope);
             // (An infinite result is truthy, though JSON writes it as null.)
             assert!(v.is_null() || r.test(&scope) == truthy(&v), "{rule} on {data}");
             if let Some(c) = r.constant() {
                 assert_eq!(c, v, "{rule}");
             }
+            let with_shared = Rule::compile(&rule, &Names { paths: Some(&shared), ..names });
+            let with_shared = with_shared.unwrap_or_else(|e| panic!("{rule}: {e}"));
+            let scope = &kept[i % datas.len()];
+            assert_eq!(with_shared.evaluate(scope), v, "{rule} on {data}, shared paths");
+            assert_eq!(r.evaluate(scope), v, "{rule} on {data}, a scope other rules filled");
         }
         let line = json!({"rule": rule, "data": data}).to_string();
         let out: Value = serde_json::from_str(&eval_line(&line)).unwrap_or_default();
@@ -561,4 +575,55 @@ fn huge_inputs_stay_linear() {
     assert_eq!(run(json!({"reduce": [{"var": "xs"}, [{"var": "accumulator"}], 0]}), shallow), json!([[[0]]]));
     let long = "é".repeat(100_000);
     assert_eq!(run(json!({"substr": [long, -2]}), Value::Null), json!("éé"));
+}
+
+#[test]
+fn tests_of_a_path_and_a_constant_answer_as_the_generic_operations() {
+    let values = [
+        json!(null),
+        json!(true),
+        json!(false),
+        json!(0),
+        json!(1),
+        json!(1.5),
+        json!(-2),
+        json!(""),
+        json!("1"),
+        json!("1.5"),
+        json!("a"),
+        json!("ab"),
+        json!("b"),
+        json!("true"),
+        json!([]),
+        json!([1]),
+        json!(["a", "b"]),
+        json!([1, "1", true]),
+        json!({}),
+        json!({"a": 1, "b": 2}),
+    ];
+    let ops = ["==", "===", "!=", "!==", ">", ">=", "<", "<=", "in"];
+    let shared = Paths::default();
+    let names = Names { paths: Some(&shared), ..Names::default() };
+    let mut specialised = 0;
+    for x in &values {
+        for k in &values {
+            let data = json!({"x": x, "k": k});
+            let scope = Scope::new(&data, 0, &[]);
+            for op in ops {
+                for (quick, generic) in [
+                    (json!({op: [{"var": "x"}, k]}), json!({op: [{"var": "x"}, {"var": "k"}]})),
+                    (json!({op: [k, {"var": "x"}]}), json!({op: [{"var": "k"}, {"var": "x"}]})),
+                ] {
+                    let quick = Rule::compile(&quick, &names).unwrap_or_else(|e| panic!("{quick}: {e}"));
+                    let generic = Rule::compile(&generic, &names).unwrap_or_else(|e| panic!("{e}"));
+                    specialised += usize::from(matches!(quick.node, Node::Test(_)));
+                    assert!(matches!(generic.node, Node::Op(..)));
+                    assert_eq!(quick.evaluate(&scope), generic.evaluate(&scope), "{op} {x} {k}");
+                    assert_eq!(quick.test(&scope), generic.test(&scope), "{op} {x} {k}");
+                }
+            }
+        }
+    }
+    // Constants that are single-key objects would be operations; the rest are specialised.
+    assert!(specialised > 6_000, "{specialised}");
 }
