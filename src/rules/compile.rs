@@ -7,8 +7,8 @@ use super::js;
 use super::{Names, Scope};
 use crate::error::{pointer_token, Error, ErrorKind};
 use serde_json::Value;
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Rules nested deeper than this (operators and arrays, counting the root as 1) are refused.
 pub(crate) const MAX_DEPTH: u16 = 256;
@@ -40,7 +40,7 @@ pub(crate) enum Node {
 /// other probes, so that a probe shared by many rules is answered once per decision.
 #[derive(Debug, Clone)]
 pub(crate) struct Test {
-    pub(crate) path: Rc<Slot>,
+    pub(crate) path: Arc<Slot>,
     /// The probe's number among its owner's probes (the same probe, the same number).
     pub(crate) id: usize,
     pub(crate) probe: Probe,
@@ -67,18 +67,16 @@ pub(crate) enum Path {
     /// `""`, `null` or no path: the whole data.
     Whole,
     /// A constant path, split at dots; shared by the rules compiled with one [`super::Paths`].
-    Segs(Rc<Slot>),
+    Segs(Arc<Slot>),
     /// A path computed by a rule, split when evaluated.
     Dyn(Node),
 }
 
-/// The rules that share slots and probe numbers: those compiled with one [`super::Paths`], or
-/// a rule compiled alone. A scope remembers paths and probe answers for one owner, the first
-/// that uses it; the rules of any other owner are evaluated without its memory.
+/// The identity of the rules that share slots and probe numbers: those compiled with one
+/// [`super::Paths`], or a rule compiled alone. A scope remembers paths and probe answers for one
+/// owner, the first that uses it; the rules of any other owner are evaluated without its memory.
 #[derive(Debug, Default)]
-pub(crate) struct Owner {
-    probes: Cell<usize>,
-}
+pub(crate) struct Owner;
 
 /// A constant path and its slot: the index where an evaluation keeps what the path found in the
 /// data, so that the rules of one decision look each path up once.
@@ -86,33 +84,46 @@ pub(crate) struct Owner {
 pub(crate) struct Slot {
     pub(crate) index: usize,
     pub(crate) segs: Box<[Seg]>,
-    pub(crate) owner: Rc<Owner>,
-    /// The distinct probes of this path (see [`Test`]) and their numbers; up to [`MAX_PROBES`].
-    probes: RefCell<Vec<(Probe, usize)>>,
+    pub(crate) owner: Arc<Owner>,
 }
 
 /// Probes of one path past this many are not shared (bounds the compile-time search).
 const MAX_PROBES: usize = 256;
 
-impl Slot {
-    pub(crate) fn new(index: usize, segs: Box<[Seg]>, owner: &Rc<Owner>) -> Rc<Slot> {
-        Rc::new(Slot { index, segs, owner: owner.clone(), probes: RefCell::new(Vec::new()) })
+/// Numbers paths and probes while rules compile (see [`super::Paths`]).
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    owner: Arc<Owner>,
+    slots: BTreeMap<Box<str>, Arc<Slot>>,
+    /// By slot index: the distinct probes of the path and their numbers.
+    probes: Vec<Vec<(Probe, usize)>>,
+    next_probe: usize,
+}
+
+impl Interner {
+    fn slot(&mut self, path: &str) -> Arc<Slot> {
+        if let Some(slot) = self.slots.get(path) {
+            return slot.clone();
+        }
+        let segs = path.split('.').map(|k| Seg { key: k.into(), index: eval::array_index(k) }).collect();
+        let slot = Arc::new(Slot { index: self.slots.len(), segs, owner: self.owner.clone() });
+        self.slots.insert(path.into(), slot.clone());
+        slot
     }
 
-    /// The number of `probe` of this path, a new one if it is new.
-    fn id(&self, probe: &Probe) -> usize {
-        let fresh = || {
-            let id = self.owner.probes.get();
-            self.owner.probes.set(id.saturating_add(1));
-            id
-        };
-        let Ok(mut probes) = self.probes.try_borrow_mut() else { return fresh() };
-        if let Some((_, id)) = probes.iter().find(|(p, _)| p == probe) {
+    /// The number of `probe` of `slot`'s path, a new one if it is new.
+    fn probe(&mut self, slot: &Slot, probe: &Probe) -> usize {
+        if self.probes.len() <= slot.index {
+            self.probes.resize_with(slot.index + 1, Vec::new);
+        }
+        let known = self.probes.get_mut(slot.index);
+        if let Some((_, id)) = known.as_ref().and_then(|k| k.iter().find(|(p, _)| p == probe)) {
             return *id;
         }
-        let id = fresh();
-        if probes.len() < MAX_PROBES {
-            probes.push((probe.clone(), id));
+        let id = self.next_probe;
+        self.next_probe += 1;
+        if let Some(known) = known.filter(|k| k.len() < MAX_PROBES) {
+            known.push((probe.clone(), id));
         }
         id
     }
@@ -244,9 +255,8 @@ pub(crate) struct Compiler<'n> {
     /// The deepest level reached.
     pub(crate) depth: u16,
     too_deep: bool,
-    /// Slots given to this rule's own paths (without shared [`super::Paths`]), and their owner.
-    slots: usize,
-    own: Option<Rc<Owner>>,
+    /// This rule's own paths and probes, when the names carry no [`super::Paths`].
+    own: Interner,
 }
 
 impl<'n> Compiler<'n> {
@@ -257,8 +267,7 @@ impl<'n> Compiler<'n> {
             refs: Vec::new(),
             depth: 0,
             too_deep: false,
-            slots: 0,
-            own: None,
+            own: Interner::default(),
         }
     }
 
@@ -333,7 +342,8 @@ impl<'n> Compiler<'n> {
         if matches!(op, Op::Missing | Op::MissingSome) {
             self.check_keys(&nodes, at, listed);
         }
-        build(op, nodes)
+        let node = build(op, nodes);
+        self.test(node)
     }
 
     #[inline(never)]
@@ -449,18 +459,47 @@ impl Compiler<'_> {
         }
     }
 
-    /// The slot of `path`: the shared one when the names carry a [`super::Paths`], else one of
-    /// this rule's own.
+    /// The interner: the shared one when the names carry a [`super::Paths`], else this rule's.
+    fn interner<R>(&mut self, f: impl FnOnce(&mut Interner) -> R) -> R {
+        match self.names.paths.and_then(|p| p.0.try_borrow_mut().ok()) {
+            Some(mut shared) => f(&mut shared),
+            None => f(&mut self.own),
+        }
+    }
+
     fn slot(&mut self, path: &str) -> Path {
-        let split = || path.split('.').map(|k| Seg { key: k.into(), index: eval::array_index(k) }).collect();
-        let slot = match self.names.paths {
-            Some(paths) => paths.intern(path, split),
-            None => {
-                self.slots += 1;
-                Slot::new(self.slots - 1, split(), self.own.get_or_insert_with(Rc::default))
-            }
+        Path::Segs(self.interner(|i| i.slot(path)))
+    }
+
+    /// `node`, or the [`Test`] it is when it compares a constant path (no default) with a
+    /// constant.
+    fn test(&mut self, node: Node) -> Node {
+        let Node::Op(op, args) = &node else { return node };
+        let comparison = matches!(
+            op,
+            Op::Eq | Op::StrictEq | Op::Ne | Op::StrictNe | Op::Gt | Op::Ge | Op::Lt | Op::Le | Op::In
+        );
+        let path = |n: &Node| match n {
+            Node::Var(v) if v.default.is_none() => match &v.path {
+                Path::Segs(slot) => Some(slot.clone()),
+                _ => None,
+            },
+            _ => None,
         };
-        Path::Segs(slot)
+        let (path, constant, path_first) = match &args[..] {
+            [var, Node::Const(k)] if comparison => match path(var) {
+                Some(p) => (p, k, true),
+                None => return node,
+            },
+            [Node::Const(k), var] if comparison => match path(var) {
+                Some(p) => (p, k, false),
+                None => return node,
+            },
+            _ => return node,
+        };
+        let probe = Probe { op: *op, constant: constant.clone(), path_first };
+        let id = self.interner(|i| i.probe(&path, &probe));
+        Node::Test(Box::new(Test { path, id, probe }))
     }
 }
 
@@ -528,9 +567,6 @@ fn build(op: Op, mut args: Vec<Node>) -> Node {
     if matches!(op, Op::And | Op::Or | Op::If) && args.len() == 1 {
         return args.pop().unwrap_or(Node::Const(Value::Null));
     }
-    if let Some(test) = test(op, &mut args) {
-        return Node::Test(Box::new(test));
-    }
     let node = Node::Op(op, args.into_boxed_slice());
     let Node::Op(_, ref args) = node else { return node };
     // `missing` reads the data; everything else depends on its arguments alone.
@@ -542,30 +578,6 @@ fn build(op: Op, mut args: Vec<Node>) -> Node {
         eval::V::N(f) => Node::Num(f),
         v => Node::Const(v.into_value()),
     }
-}
-
-/// The [`Test`] for `op` over `args` when they are a constant path (no default) and a constant.
-fn test(op: Op, args: &mut Vec<Node>) -> Option<Test> {
-    if !matches!(
-        op,
-        Op::Eq | Op::StrictEq | Op::Ne | Op::StrictNe | Op::Gt | Op::Ge | Op::Lt | Op::Le | Op::In
-    ) {
-        return None;
-    }
-    let path = |n: &Node| match n {
-        Node::Var(v) if v.default.is_none() => match &v.path {
-            Path::Segs(slot) => Some(slot.clone()),
-            _ => None,
-        },
-        _ => None,
-    };
-    let (path, constant, path_first) = match args.as_mut_slice() {
-        [var, Node::Const(k)] => (path(var)?, std::mem::take(k), true),
-        [Node::Const(k), var] => (path(var)?, std::mem::take(k), false),
-        _ => return None,
-    };
-    let probe = Probe { op, constant, path_first };
-    Some(Test { id: path.id(&probe), path, probe })
 }
 
 fn const_truthy(n: &Node) -> Option<bool> {

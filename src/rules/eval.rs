@@ -9,7 +9,7 @@ use super::{Rule, Scope};
 use serde_json::{Map, Value};
 use std::cell::{OnceCell, RefCell};
 use std::cmp::Ordering;
-use std::rc::Rc;
+use std::sync::Arc;
 
 pub(crate) static NULL: Value = Value::Null;
 static TRUE: Value = Value::Bool(true);
@@ -120,7 +120,7 @@ pub(crate) struct Memo<'d> {
     /// evaluated once per scope, not once per use.
     verdicts: RefCell<Vec<u8>>,
     /// The rules whose paths and probes this memo remembers (see [`Owner`]).
-    owner: OnceCell<Rc<Owner>>,
+    owner: OnceCell<Arc<Owner>>,
     known: RefCell<Known<'d>>,
 }
 
@@ -138,8 +138,8 @@ const MAX_SLOTS: usize = 4096;
 const MAX_ANSWERS: usize = 1 << 16;
 
 impl<'d> Memo<'d> {
-    fn owns(&self, owner: &Rc<Owner>) -> bool {
-        Rc::ptr_eq(self.owner.get_or_init(|| owner.clone()), owner)
+    fn owns(&self, owner: &Arc<Owner>) -> bool {
+        Arc::ptr_eq(self.owner.get_or_init(|| owner.clone()), owner)
     }
 
     /// What `slot`'s path finds in `data` (the scope's data), looked up once per scope. Paths

@@ -11,11 +11,9 @@ mod js;
 mod tests;
 
 use crate::error::{pointer_token, Error, ErrorKind};
-use compile::{Compiler, Node, Owner, Seg, Slot};
+use compile::{Compiler, Interner, Node};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::rc::Rc;
 
 /// Names a rule may refer to, resolved at compile time.
 #[derive(Debug, Default, Clone, Copy)]
@@ -35,24 +33,7 @@ pub struct Names<'a> {
 /// Why: a decision evaluates hundreds of rules that read the same dozen paths; looking each up
 /// in the data once per [`Scope`] instead of once per `var` is most of the engine's speed.
 #[derive(Debug, Default)]
-pub struct Paths {
-    slots: RefCell<BTreeMap<Box<str>, Rc<Slot>>>,
-    owner: Rc<Owner>,
-}
-
-impl Paths {
-    fn intern(&self, path: &str, split: impl FnOnce() -> Box<[Seg]>) -> Rc<Slot> {
-        let Ok(mut paths) = self.slots.try_borrow_mut() else {
-            return Slot::new(usize::MAX, split(), &self.owner);
-        };
-        if let Some(slot) = paths.get(path) {
-            return slot.clone();
-        }
-        let slot = Slot::new(paths.len(), split(), &self.owner);
-        paths.insert(path.into(), slot.clone());
-        slot
-    }
-}
+pub struct Paths(RefCell<Interner>);
 
 /// What rules are evaluated against, and what evaluating them has learnt about it: the value at
 /// each `var` path and each audience's verdict, shared by every rule evaluated with this scope.

@@ -627,3 +627,10 @@ fn tests_of_a_path_and_a_constant_answer_as_the_generic_operations() {
     // Constants that are single-key objects would be operations; the rest are specialised.
     assert!(specialised > 6_000, "{specialised}");
 }
+
+#[test]
+fn compiled_rules_and_bundles_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Rule>();
+    shared::<crate::Bundle>();
+}
