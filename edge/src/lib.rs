@@ -1,20 +1,22 @@
 //! Rapport at the edge: a Cloudflare Worker (workers-rs) that decides offers per request, fills
 //! `[data-rapport-placement]` elements before the HTML leaves the edge, ingests events and keeps
-//! each visitor's edge fragment in KV.
+//! each visitor's edge fragment in a Durable Object of its own (`profiles`).
 //!
 //! Thin by design: each route decodes the request, calls the core and encodes the answer.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod fill;
+mod profiles;
 mod stats;
 mod store;
 mod visitor;
 
+pub use profiles::Profiles;
 pub use stats::Stats;
 
 use rapport::context::{request_context, RequestFacts};
-use rapport::profile::{parse_batch, Outcome};
+use rapport::profile::parse_batch;
 use rapport::{Bundle, Profile, Request as DecideRequest};
 use serde_json::{json, Value};
 use std::cell::RefCell;
@@ -113,7 +115,7 @@ impl Visit {
             (_, _, None) => (visitor::new_id(), true),
         };
         let mut profile = match &id {
-            Some(id) if !fresh => store::load_profile(env, id).await?,
+            Some(id) if !fresh => profiles::load(env, id).await?,
             Some(id) => Profile::new("edge", id),
             None => Profile::new("edge", "anonymous"),
         };
@@ -123,11 +125,12 @@ impl Visit {
         Ok(Visit { id, fresh, context, profile, bot })
     }
 
-    /// Stores the fragment when it changed; sets the cookie on a new visitor.
+    /// Merges the working copy into the stored fragment when it changed; sets the cookie on a
+    /// new visitor.
     async fn close(self, req: &Request, env: &Env, before: &str, headers: &Headers) -> Result<()> {
         let Some(id) = &self.id else { return Ok(()) };
         if self.profile.to_json() != before {
-            store::save_profile(env, id, &self.profile).await?;
+            profiles::merge(env, id, &self.profile).await?;
         }
         self.cookie(req, env, headers)
     }
@@ -195,41 +198,35 @@ async fn events(mut req: Request, env: &Env) -> Result<Response> {
         Err(e) => return error_at(400, &e),
     };
     let bundle = current_bundle(env).await?;
-    let mut visit = Visit::open(&req, env, &referrer_path(&req).unwrap_or_default()).await?;
-    let before = visit.profile.to_json();
+    let visit = Visit::open(&req, env, &referrer_path(&req).unwrap_or_default()).await?;
     let mut accepted = 0;
     let mut dropped = Vec::new();
-    let mut applied = Vec::new();
-    if visit.bot || visit.id.is_none() {
-        dropped
-            .extend(events.iter().map(|e| json!({ "id": e.id, "reason": "automated or anonymous request" })));
-    } else {
-        for event in &events {
-            match visit.profile.apply(&bundle.schema, event) {
-                Outcome::Applied => {
-                    accepted += 1;
-                    applied.push(event);
-                }
-                Outcome::Duplicate => accepted += 1,
-                Outcome::Dropped(reason) => dropped.push(json!({ "id": event.id, "reason": reason })),
+    match (&visit.id, visit.bot) {
+        (Some(id), false) => {
+            // Applied in the visitor's object, in turn with every other request for them; then
+            // the edge's working copy (what it observed) and the browser's fragment, which
+            // heals what the edge missed, are merged.
+            let mut fragments = vec![visit.profile.to_json()];
+            if let Some(fragment) = value.get("fragment").filter(|f| f.is_object()) {
+                fragments.push(fragment.to_string());
             }
-        }
-        // After the events (so they count as applied, not as duplicates the fragment already
-        // holds): the browser's fragment heals what this KV copy lost.
-        if let Some(fragment) =
-            value.get("fragment").and_then(|f| serde_json::from_value::<Profile>(f.clone()).ok())
-        {
-            if visit.profile.same_person(&fragment, &bundle.schema) {
-                visit.profile.merge(&fragment);
+            let fragments: Vec<&str> = fragments.iter().map(String::as_str).collect();
+            let all: Vec<&rapport::profile::Event> = events.iter().collect();
+            let done = profiles::apply(env, id, &all, &fragments).await?;
+            accepted = done.applied.len() + done.duplicates.len();
+            dropped = done.dropped;
+            let applied: Vec<_> = events.iter().filter(|e| done.applied.contains(&e.id)).collect();
+            let mut profile = done.profile;
+            if store::link_identities(env, id, &mut profile, &bundle.schema).await? {
+                profiles::merge(env, id, &profile).await?;
             }
+            stats::record(env, stats::increments(&bundle, &profile, &applied)).await?;
         }
-        if let Some(id) = &visit.id {
-            store::link_identities(env, id, &mut visit.profile, &bundle.schema).await?;
-        }
-        stats::record(env, stats::increments(&bundle, &visit.profile, &applied)).await?;
+        _ => dropped
+            .extend(events.iter().map(|e| json!({ "id": e.id, "reason": "automated or anonymous request" }))),
     }
     let headers = json_headers()?;
-    visit.close(&req, env, &before, &headers).await?;
+    visit.cookie(&req, env, &headers)?;
     let body = json!({ "accepted": accepted, "rejected": rejected, "dropped": dropped });
     Ok(Response::from_json(&body)?.with_status(202).with_headers(headers))
 }
@@ -248,7 +245,8 @@ async fn profile(req: &Request, env: &Env) -> Result<Response> {
 async fn erase(req: &Request, env: &Env) -> Result<Response> {
     let visit = Visit::open(req, env, "/").await?;
     if let (Some(id), false) = (&visit.id, visit.fresh) {
-        store::erase_profile(env, id, &visit.profile).await?;
+        store::unlink_identities(env, id, &visit.profile).await?;
+        profiles::erase(env, id).await?;
     }
     let headers = Headers::new();
     headers.set("Set-Cookie", &visitor::clear_cookie(&host(req)))?;
@@ -333,7 +331,10 @@ async fn page(req: Request, env: &Env, _ctx: &Context) -> Result<Response> {
             let shown: Vec<_> = impressions.iter().collect();
             let increments = stats::increments(&stats_bundle, &profile, &shown);
             if let Some(id) = id.filter(|_| profile.to_json() != before) {
-                if let Err(e) = store::save_profile(&env, &id, &profile).await {
+                // The impressions are applied in the visitor's object; the working copy brings
+                // the assignments the fill made.
+                let shown: Vec<&rapport::profile::Event> = impressions.iter().collect();
+                if let Err(e) = profiles::apply(&env, &id, &shown, &[&profile.to_json()]).await {
                     worker::console_error!("rapport: storing the fragment after a fill: {e}");
                 }
             }
@@ -349,7 +350,7 @@ async fn page(req: Request, env: &Env, _ctx: &Context) -> Result<Response> {
 }
 
 /// The published bundle, compiled once per isolate; the demo catalog when none is published.
-async fn current_bundle(env: &Env) -> Result<Rc<Bundle>> {
+pub(crate) async fn current_bundle(env: &Env) -> Result<Rc<Bundle>> {
     let source = env.kv(store::KV)?.get("bundle").text().await?.unwrap_or_else(|| DEMO_CATALOG.to_owned());
     if let Some(bundle) =
         BUNDLE.with_borrow(|c| c.as_ref().filter(|(s, _)| *s == source).map(|(_, b)| b.clone()))

@@ -305,7 +305,9 @@ impl Fragment {
         }
     }
 
-    /// Applies one validated event (contract §3, §4). Idempotent per event id.
+    /// Applies one validated event (contract §3, §4). Idempotent per event id: the fragment
+    /// remembers the [`RECENT_IDS`] most recent ids, and refuses an event older than all of them
+    /// (it cannot tell whether it was applied).
     pub fn apply(&mut self, schema: &Schema, event: &Event) -> Outcome {
         let tag = (event.ts, id_hash(&event.id));
         if self.recent.iter().any(|r| r.1 == tag.1) {
@@ -314,6 +316,14 @@ impl Fragment {
         if self.recent.len() >= RECENT_IDS && self.recent.last().is_some_and(|oldest| tag < *oldest) {
             return Outcome::Dropped("older than the events this replica can still deduplicate");
         }
+        self.apply_new(schema, event)
+    }
+
+    /// Applies an event its caller knows this replica never applied: a store that keeps every
+    /// id it applied (the edge's per-visitor object) vouches for that, so an event that arrives
+    /// late, behind more than [`RECENT_IDS`] newer ones, still counts.
+    pub fn apply_new(&mut self, schema: &Schema, event: &Event) -> Outcome {
+        let tag = (event.ts, id_hash(&event.id));
         if event.kind == "consent" {
             let status = match event.props.get("personalization").and_then(Value::as_str) {
                 Some("granted") => Consent::Granted,

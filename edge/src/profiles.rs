@@ -1,0 +1,228 @@
+//! Each visitor's edge fragment, in a Durable Object of its own (`PROFILES`, one object per
+//! visitor id).
+//!
+//! Why an object and not KV: a fragment changes by read, apply, write. Two requests for one
+//! visitor that do that at once in KV each write their own copy and the last write wins, so
+//! events are lost (1,000 simultaneous batches kept about 1% of their events). A Durable Object
+//! runs one request's storage operations at a time (its input gate), so the object applies
+//! every change to the stored fragment, in turn, and nothing is lost or counted twice.
+//!
+//! The object speaks JSON over internal requests:
+//! - `GET`: the stored fragment, `404` when there is none;
+//! - `POST {"visitor", "events": [...], "fragments": [...]}`: applies the events in order, then
+//!   merges each fragment that belongs to the same person (the edge's own working copy with its
+//!   assignments, the browser's); answers what happened to each event and the new fragment;
+//! - `DELETE`: erases the fragment.
+//!
+//! The object also keeps the id of every event it applied in the last 30 days (at most
+//! 20,000, in its SQLite table `seen`): a fragment remembers only its 32 most recent ids, and
+//! under load batches arrive out of order, so without this log a late event would be refused
+//! as too old to deduplicate. With it, a late event counts and a retry never counts twice.
+//!
+//! Events are applied before fragments merge: a fragment that already holds an event would make
+//! it a duplicate, and a copy of the edge's own counters cannot be added up, only merged.
+
+use rapport::profile::{parse_batch, Event, Outcome};
+use rapport::Profile;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::{
+    durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage,
+    SqlStorageValue, State,
+};
+
+/// The Durable Object binding.
+pub const BINDING: &str = "PROFILES";
+const KEY: &str = "fragment";
+/// How long and how many applied event ids the object remembers.
+const SEEN_MS: i64 = 30 * 24 * 3_600_000;
+const SEEN_MAX: i64 = 20_000;
+
+/// What the object did with a batch.
+pub struct Applied {
+    /// Ids of the events that changed the fragment.
+    pub applied: Vec<String>,
+    /// Ids of the events it already held.
+    pub duplicates: Vec<String>,
+    /// `{id, reason}` of the events it would not apply.
+    pub dropped: Vec<Value>,
+    /// The fragment after the batch.
+    pub profile: Profile,
+}
+
+fn stub(env: &Env, visitor: &str) -> Result<worker::Stub> {
+    env.durable_object(BINDING)?.id_from_name(visitor)?.get_stub()
+}
+
+/// The visitor's stored fragment, or a new one first known by the visitor id.
+pub async fn load(env: &Env, visitor: &str) -> Result<Profile> {
+    let mut response = stub(env, visitor)?.fetch_with_str("https://profile/").await?;
+    let stored = match response.status_code() {
+        200 => Profile::from_json(&response.text().await?).ok(),
+        _ => None,
+    };
+    Ok(stored.unwrap_or_else(|| Profile::new("edge", visitor)))
+}
+
+/// Applies `events`, then merges `fragments` (JSON), in the visitor's object.
+pub async fn apply(env: &Env, visitor: &str, events: &[&Event], fragments: &[&str]) -> Result<Applied> {
+    let events: Vec<String> = events.iter().map(|e| e.to_json()).collect();
+    let body = format!(
+        "{{\"visitor\":{},\"events\":[{}],\"fragments\":[{}]}}",
+        Value::String(visitor.to_owned()),
+        events.join(","),
+        fragments.join(",")
+    );
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let request = Request::new_with_init("https://profile/", &init)?;
+    let mut response = stub(env, visitor)?.fetch_with_request(request).await?;
+    let answer: Value = response.json().await?;
+    if response.status_code() != 200 {
+        return Err(worker::Error::RustError(format!("the profile store refused a batch: {answer}")));
+    }
+    let ids = |key: &str| -> Vec<String> {
+        answer[key].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+    };
+    let profile = serde_json::from_value::<Profile>(answer["fragment"].clone())
+        .unwrap_or_else(|_| Profile::new("edge", visitor));
+    Ok(Applied {
+        applied: ids("applied"),
+        duplicates: ids("duplicates"),
+        dropped: answer["dropped"].as_array().cloned().unwrap_or_default(),
+        profile,
+    })
+}
+
+/// Merges the edge's working copy (its assignments, observations) into the stored fragment.
+pub async fn merge(env: &Env, visitor: &str, profile: &Profile) -> Result<()> {
+    apply(env, visitor, &[], &[&profile.to_json()]).await.map(|_| ())
+}
+
+/// Erases the visitor's fragment.
+pub async fn erase(env: &Env, visitor: &str) -> Result<()> {
+    let mut init = RequestInit::new();
+    init.with_method(Method::Delete);
+    let request = Request::new_with_init("https://profile/", &init)?;
+    stub(env, visitor)?.fetch_with_request(request).await?;
+    Ok(())
+}
+
+/// One visitor's fragment.
+#[durable_object]
+pub struct Profiles {
+    state: State,
+    env: Env,
+}
+
+impl DurableObject for Profiles {
+    fn new(state: State, env: Env) -> Self {
+        Profiles { state, env }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let storage = self.state.storage();
+        match req.method() {
+            Method::Get => match storage.get::<String>(KEY).await? {
+                Some(text) => Response::ok(text),
+                None => Ok(Response::empty()?.with_status(404)),
+            },
+            Method::Delete => {
+                storage.delete_all().await?;
+                Ok(Response::empty()?.with_status(204))
+            }
+            Method::Post => {
+                let body: Value = req.json().await?;
+                let Some(visitor) = body["visitor"].as_str() else {
+                    return Ok(Response::from_json(&json!({ "error": "no visitor" }))?.with_status(400));
+                };
+                let (events, _) = match parse_batch(&body, true) {
+                    Ok(parsed) => parsed,
+                    Err(e) => return Ok(Response::from_json(&json!({ "error": e }))?.with_status(400)),
+                };
+                let bundle = crate::current_bundle(&self.env).await?;
+                // From here to `put`, nothing but storage is awaited: the input gate keeps every
+                // other request for this visitor out, so no change is lost. (Awaiting anything
+                // else, such as the KV read above, would let them in between.)
+                let before: String = storage.get(KEY).await?.unwrap_or_default();
+                let mut profile =
+                    Profile::from_json(&before).unwrap_or_else(|_| Profile::new("edge", visitor));
+                let seen = Seen::open(&storage)?;
+                let (mut applied, mut duplicates, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
+                for event in &events {
+                    let outcome = match seen.has(&event.id)? {
+                        true => Outcome::Duplicate,
+                        false => profile.apply_new(&bundle.schema, event),
+                    };
+                    match outcome {
+                        Outcome::Applied => {
+                            seen.add(&event.id)?;
+                            applied.push(event.id.clone());
+                        }
+                        Outcome::Duplicate => duplicates.push(event.id.clone()),
+                        Outcome::Dropped(reason) => dropped.push(json!({ "id": event.id, "reason": reason })),
+                    }
+                }
+                for fragment in body["fragments"].as_array().into_iter().flatten() {
+                    if let Ok(fragment) = serde_json::from_value::<Profile>(fragment.clone()) {
+                        if profile.same_person(&fragment, &bundle.schema) {
+                            profile.merge(&fragment);
+                        }
+                    }
+                }
+                let after = profile.to_json();
+                if after != before {
+                    storage.put(KEY, &after).await?;
+                }
+                let answer = format!(
+                    "{{\"applied\":{},\"duplicates\":{},\"dropped\":{},\"fragment\":{after}}}",
+                    json!(applied),
+                    json!(duplicates),
+                    json!(dropped)
+                );
+                let response = Response::ok(answer)?;
+                response.headers().set("Content-Type", "application/json")?;
+                Ok(response)
+            }
+            _ => Ok(Response::empty()?.with_status(405)),
+        }
+    }
+}
+
+/// The ids of the events this object applied (synchronous SQLite: nothing else runs while it
+/// is read or written).
+struct Seen(SqlStorage);
+
+#[derive(Deserialize)]
+struct Count {
+    n: i64,
+}
+
+impl Seen {
+    fn open(storage: &worker::Storage) -> Result<Seen> {
+        let sql = storage.sql();
+        sql.exec("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL)", None)?;
+        let now = Date::now().as_millis() as i64;
+        sql.exec("DELETE FROM seen WHERE at < ?", vec![SqlStorageValue::Integer(now - SEEN_MS)])?;
+        sql.exec(
+            "DELETE FROM seen WHERE id IN (SELECT id FROM seen ORDER BY at DESC LIMIT -1 OFFSET ?)",
+            vec![SqlStorageValue::Integer(SEEN_MAX)],
+        )?;
+        Ok(Seen(sql))
+    }
+
+    fn has(&self, id: &str) -> Result<bool> {
+        let count: Count =
+            self.0.exec("SELECT count(*) AS n FROM seen WHERE id = ?", vec![id.into()])?.one()?;
+        Ok(count.n > 0)
+    }
+
+    fn add(&self, id: &str) -> Result<()> {
+        let now = Date::now().as_millis() as i64;
+        self.0.exec(
+            "INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)",
+            vec![id.into(), SqlStorageValue::Integer(now)],
+        )?;
+        Ok(())
+    }
+}
