@@ -8,7 +8,8 @@ use super::{Names, Scope};
 use crate::error::{pointer_token, Error, ErrorKind};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Rules nested deeper than this (operators and arrays, counting the root as 1) are refused.
 pub(crate) const MAX_DEPTH: u16 = 256;
@@ -43,6 +44,8 @@ pub(crate) struct Test {
     pub(crate) path: Arc<Slot>,
     /// The probe's number among its owner's probes (the same probe, the same number).
     pub(crate) id: usize,
+    /// Whether the probe is listed with its path's (see [`Owner`]).
+    pub(crate) listed: bool,
     pub(crate) probe: Probe,
 }
 
@@ -75,8 +78,13 @@ pub(crate) enum Path {
 /// The identity of the rules that share slots and probe numbers: those compiled with one
 /// [`super::Paths`], or a rule compiled alone. A scope remembers paths and probe answers for one
 /// owner, the first that uses it; the rules of any other owner are evaluated without its memory.
+///
+/// It also keeps, by slot index, the distinct probes of each path and their numbers, so that an
+/// evaluation answers all of a path's probes at once when it first reads the path.
 #[derive(Debug, Default)]
-pub(crate) struct Owner;
+pub(crate) struct Owner {
+    pub(crate) probes: Mutex<Vec<Vec<(Probe, usize)>>>,
+}
 
 /// A constant path and its slot: the index where an evaluation keeps what the path found in the
 /// data, so that the rules of one decision look each path up once.
@@ -85,6 +93,8 @@ pub(crate) struct Slot {
     pub(crate) index: usize,
     pub(crate) segs: Box<[Seg]>,
     pub(crate) owner: Arc<Owner>,
+    /// How many probes the owner lists for this path (it grows while rules compile).
+    pub(crate) listed: AtomicUsize,
 }
 
 /// Probes of one path past this many are not shared (bounds the compile-time search).
@@ -95,8 +105,6 @@ const MAX_PROBES: usize = 256;
 pub(crate) struct Interner {
     owner: Arc<Owner>,
     slots: BTreeMap<Box<str>, Arc<Slot>>,
-    /// By slot index: the distinct probes of the path and their numbers.
-    probes: Vec<Vec<(Probe, usize)>>,
     next_probe: usize,
 }
 
@@ -106,26 +114,39 @@ impl Interner {
             return slot.clone();
         }
         let segs = path.split('.').map(|k| Seg { key: k.into(), index: eval::array_index(k) }).collect();
-        let slot = Arc::new(Slot { index: self.slots.len(), segs, owner: self.owner.clone() });
+        let slot = Arc::new(Slot {
+            index: self.slots.len(),
+            segs,
+            owner: self.owner.clone(),
+            listed: AtomicUsize::new(0),
+        });
         self.slots.insert(path.into(), slot.clone());
         slot
     }
 
-    /// The number of `probe` of `slot`'s path, a new one if it is new.
-    fn probe(&mut self, slot: &Slot, probe: &Probe) -> usize {
-        if self.probes.len() <= slot.index {
-            self.probes.resize_with(slot.index + 1, Vec::new);
-        }
-        let known = self.probes.get_mut(slot.index);
+    /// The number of `probe` of `slot`'s path, a new one if it is new, and whether it is listed
+    /// among the path's probes (answered with them).
+    fn probe(&mut self, slot: &Slot, probe: &Probe) -> (usize, bool) {
+        let mut probes = self.owner.probes.lock().ok();
+        let known = probes.as_deref_mut().and_then(|all| {
+            if all.len() <= slot.index {
+                all.resize_with(slot.index + 1, Vec::new);
+            }
+            all.get_mut(slot.index)
+        });
         if let Some((_, id)) = known.as_ref().and_then(|k| k.iter().find(|(p, _)| p == probe)) {
-            return *id;
+            return (*id, true);
         }
         let id = self.next_probe;
         self.next_probe += 1;
-        if let Some(known) = known.filter(|k| k.len() < MAX_PROBES) {
-            known.push((probe.clone(), id));
+        match known.filter(|k| k.len() < MAX_PROBES) {
+            Some(known) => {
+                known.push((probe.clone(), id));
+                slot.listed.store(known.len(), Ordering::Release);
+                (id, true)
+            }
+            None => (id, false),
         }
-        id
     }
 }
 
@@ -498,8 +519,8 @@ impl Compiler<'_> {
             _ => return node,
         };
         let probe = Probe { op: *op, constant: constant.clone(), path_first };
-        let id = self.interner(|i| i.probe(&path, &probe));
-        Node::Test(Box::new(Test { path, id, probe }))
+        let (id, listed) = self.interner(|i| i.probe(&path, &probe));
+        Node::Test(Box::new(Test { path, id, listed, probe }))
     }
 }
 

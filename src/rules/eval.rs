@@ -128,8 +128,11 @@ pub(crate) struct Memo<'d> {
 struct Known<'d> {
     /// By [`Slot::index`]: `None` until looked up, then what the path found (`None`: nothing).
     found: Vec<Option<Option<&'d Value>>>,
-    /// By probe number: 0 unknown, 1 false, 2 true.
-    answers: Vec<u8>,
+    /// By slot index: how many of the path's listed probes are answered in `truths` (rules
+    /// compiled after a scope was made can list more).
+    batched: Vec<usize>,
+    /// By probe number, a bit each: the answers of the listed probes of batched paths.
+    truths: Vec<u64>,
 }
 
 /// Slots and probes past these numbers are evaluated every time instead of remembered (bounds
@@ -159,30 +162,62 @@ impl<'d> Memo<'d> {
 
     /// `t`'s answer on the scope's `data`, remembered; `None` when it is not remembered.
     fn answer(&self, t: &Test, data: &'d Value) -> Option<bool> {
-        if !self.owns(&t.path.owner) || t.id >= MAX_ANSWERS {
+        if !self.owns(&t.path.owner) {
             return None;
         }
         let mut known = self.known.try_borrow_mut().ok()?;
-        match known.answers.get(t.id) {
-            Some(1) => return Some(false),
-            Some(2) => return Some(true),
-            _ => {}
+        if t.listed && t.id < MAX_ANSWERS && known.batch(&t.path, data).is_some() {
+            return known.truth(t.id);
         }
-        let answer = match known.find(&t.path, data)? {
+        Some(match known.find(&t.path, data)? {
             Some(v) => t.probe.check_value(v),
             None => t.probe.check(&V::null()),
-        };
-        if known.answers.len() <= t.id {
-            known.answers.resize(t.id + 1, 0);
-        }
-        if let Some(a) = known.answers.get_mut(t.id) {
-            *a = 1 + u8::from(answer);
-        }
-        Some(answer)
+        })
     }
 }
 
 impl<'d> Known<'d> {
+    /// Answers every listed probe of `slot`'s path, once per scope; `None` when the path ends
+    /// in something computed (then its probes are answered one by one).
+    fn batch(&mut self, slot: &Slot, data: &'d Value) -> Option<()> {
+        let done = self.batched.get(slot.index).copied().unwrap_or(0);
+        if done >= slot.listed.load(std::sync::atomic::Ordering::Acquire) {
+            return Some(());
+        }
+        let found = self.find(slot, data)?;
+        let probes = slot.owner.probes.lock().ok()?;
+        let listed = probes.get(slot.index).map_or(&[][..], Vec::as_slice);
+        for (probe, id) in listed.iter().skip(done) {
+            let (word, bit) = (id / 64, 1u64 << (id % 64));
+            if *id >= MAX_ANSWERS {
+                continue;
+            }
+            if self.truths.len() <= word {
+                self.truths.resize(word + 1, 0);
+            }
+            let answer = match found {
+                Some(v) => probe.check_value(v),
+                None => probe.check(&V::null()),
+            };
+            if let Some(w) = self.truths.get_mut(word) {
+                *w = if answer { *w | bit } else { *w & !bit };
+            }
+        }
+        if slot.index < MAX_SLOTS {
+            if self.batched.len() <= slot.index {
+                self.batched.resize(slot.index + 1, 0);
+            }
+            if let Some(b) = self.batched.get_mut(slot.index) {
+                *b = listed.len();
+            }
+        }
+        Some(())
+    }
+
+    fn truth(&self, id: usize) -> Option<bool> {
+        Some(self.truths.get(id / 64)? & (1u64 << (id % 64)) != 0)
+    }
+
     /// What `slot`'s path found (`Some(None)`: nothing), or `None` when the path ends in
     /// something computed, which is not remembered.
     fn find(&mut self, slot: &Slot, data: &'d Value) -> Option<Option<&'d Value>> {
@@ -204,6 +239,133 @@ impl<'d> Known<'d> {
         }
         Some(found)
     }
+}
+
+/// A rule made only of listed [`Test`]s joined by `and`, `or` and `!` (the shape of most
+/// audiences and eligibility rules), as a disjunction of conjunctions over the tests' answers.
+/// It is answered from the answer bits of the paths it reads, a few word operations per
+/// conjunction, with no tree to walk and no branch per test.
+#[derive(Debug, Clone)]
+pub(crate) struct Dnf {
+    /// The paths whose probes it needs answered.
+    slots: Box<[Arc<Slot>]>,
+    terms: Box<[Term]>,
+}
+
+/// A conjunction, by answer word: (word, bits that must be set, bits that must be clear).
+type Term = Box<[(usize, u64, u64)]>;
+
+/// Rules whose disjunction would need more conjunctions than this are walked as trees.
+const MAX_TERMS: usize = 32;
+
+/// A conjunction of literals: (probe number, whether the test must be true).
+type Conjunction = Vec<(usize, bool)>;
+
+impl Dnf {
+    /// The disjunction of `n`, when it has that shape.
+    pub(crate) fn of(n: &Node) -> Option<Dnf> {
+        let mut slots: Vec<Arc<Slot>> = Vec::new();
+        let terms = Self::terms(n, false, &mut slots)?;
+        let owner = &slots.first()?.owner;
+        if !slots.iter().all(|s| Arc::ptr_eq(&s.owner, owner)) {
+            return None;
+        }
+        let terms = terms
+            .into_iter()
+            .map(|c| {
+                let mut words: Vec<(usize, u64, u64)> = Vec::new();
+                for (id, yes) in c {
+                    let (word, bit) = (id / 64, 1u64 << (id % 64));
+                    let at = match words.iter().position(|w| w.0 == word) {
+                        Some(at) => at,
+                        None => {
+                            words.push((word, 0, 0));
+                            words.len() - 1
+                        }
+                    };
+                    if let Some(w) = words.get_mut(at) {
+                        if yes {
+                            w.1 |= bit;
+                        } else {
+                            w.2 |= bit;
+                        }
+                    }
+                }
+                words.into_boxed_slice()
+            })
+            .collect();
+        Some(Dnf { slots: slots.into_boxed_slice(), terms })
+    }
+
+    /// The conjunctions of `n` (negated when `negate`): `and` of disjunctions multiplies out,
+    /// `!` moves inwards (De Morgan).
+    fn terms(n: &Node, negate: bool, slots: &mut Vec<Arc<Slot>>) -> Option<Vec<Conjunction>> {
+        match n {
+            Node::Test(t) if t.listed && t.id < MAX_ANSWERS => {
+                if !slots.iter().any(|s| Arc::ptr_eq(s, &t.path)) {
+                    slots.push(t.path.clone());
+                }
+                Some(vec![vec![(t.id, !negate)]])
+            }
+            Node::Op(Op::Not, args) => match &args[..] {
+                [a] => Self::terms(a, !negate, slots),
+                _ => None,
+            },
+            Node::Op(Op::NotNot, args) => match &args[..] {
+                [a] => Self::terms(a, negate, slots),
+                _ => None,
+            },
+            Node::Op(op @ (Op::And | Op::Or), args) if !args.is_empty() => {
+                let all = (*op == Op::And) != negate;
+                let mut out: Vec<Conjunction> = if all { vec![Vec::new()] } else { Vec::new() };
+                for a in args.iter() {
+                    let part = Self::terms(a, negate, slots)?;
+                    out = if all {
+                        let mut product = Vec::new();
+                        for x in &out {
+                            for y in &part {
+                                let mut c = x.clone();
+                                c.extend(y.iter().copied());
+                                // `t and not t` can never hold.
+                                if !c.iter().any(|&(id, yes)| c.contains(&(id, !yes))) {
+                                    product.push(c);
+                                }
+                            }
+                        }
+                        product
+                    } else {
+                        out.extend(part);
+                        out
+                    };
+                    if out.len() > MAX_TERMS {
+                        return None;
+                    }
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A disjunction's truth over `scope`; `None` when the scope cannot answer it from memory (its
+/// tests belong to rules it does not remember, or a path ends in something computed).
+pub(crate) fn run_dnf(d: &Dnf, scope: &Scope) -> Option<bool> {
+    let memo = &scope.memo;
+    if !memo.owns(&d.slots.first()?.owner) {
+        return None;
+    }
+    let mut known = memo.known.try_borrow_mut().ok()?;
+    for slot in d.slots.iter() {
+        known.batch(slot, scope.data)?;
+    }
+    let truths = &known.truths;
+    Some(d.terms.iter().any(|term| {
+        term.iter().all(|&(word, yes, no)| {
+            let w = truths.get(word).copied().unwrap_or(0);
+            w & yes == yes && w & no == 0
+        })
+    }))
 }
 
 /// What stays the same for a whole evaluation: `'d` is the data's lifetime.

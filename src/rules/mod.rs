@@ -62,16 +62,22 @@ pub struct Rule {
     node: Node,
     /// Nesting depth of the rule (the root is 1), bounding the stack an evaluation needs.
     depth: u16,
+    /// The rule as a disjunction over remembered test answers, when it has that shape.
+    dnf: Option<eval::Dnf>,
 }
 
 impl Rule {
+    fn new(node: Node, depth: u16) -> Rule {
+        Rule { dnf: eval::Dnf::of(&node), node, depth }
+    }
+
     /// Compiles `rule`; errors carry a JSON pointer relative to the rule.
     pub fn compile(rule: &Value, names: &Names) -> Result<Rule, Error> {
         let mut c = Compiler::new(names);
         let node = c.rule(rule);
         match c.errors.into_iter().next() {
             Some(e) => Err(e),
-            None => Ok(Rule { node, depth: c.depth }),
+            None => Ok(Rule::new(node, c.depth)),
         }
     }
 
@@ -82,6 +88,9 @@ impl Rule {
 
     /// Evaluates the rule and applies JsonLogic truthiness.
     pub fn test(&self, scope: &Scope) -> bool {
+        if let Some(answer) = self.dnf.as_ref().and_then(|d| eval::run_dnf(d, scope)) {
+            return answer;
+        }
         eval::run_truth(&self.node, scope)
     }
 
@@ -128,7 +137,7 @@ pub fn compile_audiences(
         let mut c = Compiler::new(&scope);
         let node = c.rule(rule);
         errors.extend(c.errors.into_iter().map(|e| e.under(&prefix(name))));
-        rules.push(Rule { node, depth: c.depth });
+        rules.push(Rule::new(node, c.depth));
         refs.push(c.refs);
     }
     check_graph(&names, &rules, &refs, &mut errors);
