@@ -17,6 +17,8 @@ use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
 mod alloc;
+#[cfg(feature = "tools")]
+pub mod tools;
 
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
@@ -192,52 +194,6 @@ pub fn page_context(url: &str, path: &str, referrer: &str, title: &str, user_age
     let facts =
         rapport::context::RequestFacts { url, path, referrer, title, user_agent, ..Default::default() };
     json::text(&rapport::context::request_context(&facts))
-}
-
-/// Every error of a catalog (JSON text) as a JSON array of `{type, path, message}`; `[]` when
-/// it is valid. For editors and the playground: the same check the edge runs on publish.
-#[wasm_bindgen(js_name = validateCatalog)]
-pub fn validate_catalog(catalog: &str) -> String {
-    let errors = Bundle::from_json(catalog).err().unwrap_or_default();
-    let mut out = String::from("[");
-    for (i, e) in errors.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&e.to_json());
-    }
-    out.push(']');
-    out
-}
-
-/// Replays a journey (JSON lines) against a catalog, as `rapport simulate --trace` does:
-/// `{"outputs": [decision or view, ...], "errors": ["line n: ...", ...]}`.
-#[wasm_bindgen]
-pub fn simulate(catalog: &str, journey: &str, profile_id: &str) -> String {
-    let (outputs, errors) = match Bundle::from_json(catalog) {
-        Ok(bundle) => {
-            let replay = rapport::simulate::replay(&bundle, profile_id, journey, true);
-            (replay.outputs, replay.errors)
-        }
-        Err(errors) => (Vec::new(), errors.iter().map(ToString::to_string).collect()),
-    };
-    let mut out = String::from("{\"outputs\":[");
-    out.push_str(&outputs.join(","));
-    out.push_str("],\"errors\":[");
-    for (i, e) in errors.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        json::string(&mut out, e);
-    }
-    out.push_str("]}");
-    out
-}
-
-/// One `rapport eval` line, evaluated by the Wasm build of the rules engine.
-#[wasm_bindgen(js_name = evalLine)]
-pub fn eval_line(line: &str) -> String {
-    rapport::rules::eval_line(line)
 }
 
 fn parse_context(json: &str) -> Result<Value, JsValue> {

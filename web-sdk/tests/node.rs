@@ -29,7 +29,7 @@ fn the_jsonlogic_suite_passes_in_wasm() {
     let mut ran = 0;
     for case in suite.as_array().unwrap().iter().filter_map(|c| c.as_array()) {
         let line = serde_json::json!({ "rule": case[0], "data": case[1] }).to_string();
-        let out: serde_json::Value = serde_json::from_str(&rapport_web::eval_line(&line)).unwrap();
+        let out: serde_json::Value = serde_json::from_str(&rapport_web::tools::eval_line(&line)).unwrap();
         if out.get("result") != Some(&case[2]) {
             failures.push(format!("{line} → {out}, expected {}", case[2]));
         }

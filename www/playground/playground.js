@@ -1,7 +1,7 @@
 // The catalog playground: edit a catalog (checked as you type by the same Wasm core that
 // decides at the edge and in the browser), write or pick a journey, and see every decision
 // and why. Entirely in the browser.
-import { loadCore } from '/sdk/rapport.mjs';
+import { loadCore } from '/sdk/tools.mjs';
 
 const $ = (s) => document.querySelector(s);
 const T = Date.UTC(2026, 10, 22, 9, 0, 0);
@@ -81,7 +81,7 @@ function showResults(steps, outputs) {
 }
 
 async function start() {
-  const core = await loadCore(new URL('/sdk/rapport_bg.wasm', location.href));
+  const core = await loadCore(new URL('/sdk/tools/rapport_tools_bg.wasm', location.href));
   const bundle = await (await fetch('/v1/bundle')).json();
   $('#catalog').value = JSON.stringify(bundle.catalog, null, 2);
   const picker = $('#journey-pick');
