@@ -16,6 +16,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import jsonLogic from 'json-logic-js';
 import { LogicEngine } from 'json-logic-engine';
+import * as common from './common.mjs';
 
 const [workloadPath, wasmPath, nativeLine] = process.argv.slice(2);
 const workload = JSON.parse(readFileSync(workloadPath, 'utf8'));
@@ -48,26 +49,10 @@ function measure(name, decideOne, passes) {
   return best;
 }
 
-/** The JS engines decide as Rapport does: every rule, the best score, first on ties. */
-function bestOf(test) {
-  return (p) => {
-    let best = -1;
-    for (let o = 0; o < offers.length; o++) {
-      if (test(o, profiles[p]) && (best < 0 || offers[o].score > offers[best].score)) best = o;
-    }
-    return best;
-  };
-}
+const bestOf = (test) => common.bestOf(offers, profiles, test);
 
 // Rapport in Wasm.
-const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath));
-const wasm = instance.exports;
-const encoder = new TextEncoder();
-function put(text) {
-  const bytes = encoder.encode(text);
-  const at = wasm.input(bytes.length);
-  new Uint8Array(wasm.memory.buffer, at, bytes.length).set(bytes);
-}
+const { wasm, put } = await common.loadRapport(wasmPath);
 put(JSON.stringify(offers.map(({ jsonlogic, score }) => ({ jsonlogic, score }))));
 if (wasm.load_offers() !== offers.length) throw new Error('the Wasm module refused the offers');
 const profileJson = profiles.map((p) => JSON.stringify(p));

@@ -11,6 +11,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import jsonLogic from 'json-logic-js';
 import { LogicEngine } from 'json-logic-engine';
+import * as common from './common.mjs';
 
 const [workloadPath, wasmPath] = process.argv.slice(2);
 const workload = JSON.parse(readFileSync(workloadPath, 'utf8'));
@@ -53,24 +54,9 @@ function measure(decideOne, offers) {
   return best;
 }
 
-function bestOf(offers, test) {
-  return (p) => {
-    let best = -1;
-    for (let o = 0; o < offers.length; o++) {
-      if (test(o, profiles[p]) && (best < 0 || offers[o].score > offers[best].score)) best = o;
-    }
-    return best;
-  };
-}
+const bestOf = (offers, test) => common.bestOf(offers, profiles, test);
 
-const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath));
-const wasm = instance.exports;
-const encoder = new TextEncoder();
-function put(text) {
-  const bytes = encoder.encode(text);
-  const at = wasm.input(bytes.length);
-  new Uint8Array(wasm.memory.buffer, at, bytes.length).set(bytes);
-}
+const { wasm, put } = await common.loadRapport(wasmPath);
 profiles.forEach((profile, p) => {
   put(JSON.stringify(profile));
   if (wasm.add_profile() !== p) throw new Error('the Wasm module refused a profile');
