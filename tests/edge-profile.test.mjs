@@ -3,7 +3,7 @@
 // bots that write nothing, consent, and one person across two devices. Real workerd, real KV.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { publishExample, startWorker } from './support/wrangler.mjs';
+import { adminToken, publishExample, startWorker } from './support/wrangler.mjs';
 
 const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
 let worker;
@@ -123,10 +123,30 @@ test('a visitor erases their profile', async () => {
   const v = visitor();
   await v.send([{ type: 'set', props: { first_name: 'Erin' } }]);
   assert.equal((await v.profile()).attributes.first_name, 'Erin');
+  const erased = v.cookie;
   const r = await v.fetch('/v1/profile', { method: 'DELETE' });
   assert.equal(r.status, 204);
   assert.match(r.headers.get('set-cookie'), /Max-Age=0/);
   assert.deepEqual((await v.profile()).attributes, {});
+  // A request still in flight under the erased id cannot bring the profile back.
+  v.cookie = erased;
+  const late = await v.send([{ type: 'set', props: { first_name: 'Erin' } }]);
+  assert.equal(late.status, 202);
+  assert.deepEqual((await v.profile()).attributes, {});
+});
+
+test('a batch that repeats an event id counts it once, in the profile and in the offer stats', async () => {
+  const stats = async () => {
+    const r = await fetch(`${worker.base}/v1/admin/stats`, { headers: { authorization: `Bearer ${adminToken()}` } });
+    return (await r.json()).offers?.['coats-15']?.clicks ?? 0;
+  };
+  const before = await stats();
+  const v = visitor();
+  const click = { id: `twice-${Date.now()}`, ts: Date.now(), type: 'click', props: { offer: 'coats-15', placement: 'hero', decision_id: 'd' } };
+  const r = await v.fetch('/v1/events', { method: 'POST', body: JSON.stringify({ events: [click, click] }) });
+  assert.equal(r.status, 202);
+  assert.equal((await r.json()).accepted, 2, 'both taken: the second as a duplicate');
+  assert.equal(await stats(), before + 1);
 });
 
 test('crawlers get fallbacks, no cookie, and write nothing', async () => {

@@ -69,24 +69,24 @@ test('signals reach the edge in batches, each counted once even after the fragme
   await context.close();
 });
 
-test('offline, events wait in localStorage and arrive once the page comes back', async () => {
+test('offline, 100 events wait in localStorage and arrive once, in several batches, when the page comes back', async () => {
   const { context, page } = await visit('/');
   await drain(page);
   await context.setOffline(true);
   await page.evaluate(() => {
-    for (let i = 0; i < 3; i++) window.rapport.track('product_view', { category: 'coats', sku: `O-${i}` });
+    for (let i = 0; i < 100; i++) window.rapport.track('product_view', { category: 'coats', sku: `O-${i}` });
     return window.rapport.flush();
   });
   // The demo site re-renders after each view, so impressions wait in the queue too.
   const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('rapport:queue')).filter((e) => e.type === 'product_view').length);
-  assert.equal(stored, 3);
+  assert.equal(stored, 100);
   await context.setOffline(false);
   await page.reload();
   await page.waitForFunction(() => window.rapport);
   await page.evaluate(() => window.rapport.ready);
   await drain(page);
   const profile = await edgeProfile(page);
-  assert.equal(profile.computed.coat_views_1h, 3, 'delivered once, not lost, not doubled');
+  assert.equal(profile.computed.coat_views_1h, 100, 'delivered once, not lost, not doubled');
   await context.close();
 });
 

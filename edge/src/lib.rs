@@ -215,7 +215,19 @@ async fn events(mut req: Request, env: &Env) -> Result<Response> {
             let done = profiles::apply(env, id, &all, &fragments).await?;
             accepted = done.applied.len() + done.duplicates.len();
             dropped = done.dropped;
-            let applied: Vec<_> = events.iter().filter(|e| done.applied.contains(&e.id)).collect();
+            // Each applied id once, in batch order: a batch may repeat an id, and the object
+            // applied only its first event.
+            let mut unclaimed = done.applied.clone();
+            let applied: Vec<_> = events
+                .iter()
+                .filter(|e| match unclaimed.iter().position(|id| *id == e.id) {
+                    Some(at) => {
+                        unclaimed.swap_remove(at);
+                        true
+                    }
+                    None => false,
+                })
+                .collect();
             let mut profile = done.profile;
             if store::link_identities(env, id, &mut profile, &bundle.schema).await? {
                 profiles::merge(env, id, &profile).await?;

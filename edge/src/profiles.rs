@@ -17,12 +17,21 @@
 //! The object also keeps the id of every event it applied in the last 30 days (at most
 //! 20,000, in its SQLite table `seen`): a fragment remembers only its 32 most recent ids, and
 //! under load batches arrive out of order, so without this log a late event would be refused
-//! as too old to deduplicate. With it, a late event counts and a retry never counts twice.
+//! as too old to deduplicate. An event is applied as the fragment decides (`apply`: a
+//! duplicate if its recent ids hold it, which covers events that came in a merged fragment);
+//! only one it refuses as too old, and that `seen` does not know, is applied late
+//! (`apply_new`). So a late event counts and a retry never counts twice. (An event that
+//! reached the object only inside a merged fragment, and then arrives itself behind more than
+//! 32 newer ones, would count twice; the SDK sends its fragment only with the batch that
+//! empties its queue, so its own events never do.)
+//!
+//! Erasing leaves a tombstone: requests still in flight under the erased id (a page fill
+//! finishing, a batch) cannot bring the profile back.
 //!
 //! Events are applied before fragments merge: a fragment that already holds an event would make
 //! it a duplicate, and a copy of the edge's own counters cannot be added up, only merged.
 
-use rapport::profile::{parse_batch, Event, Outcome};
+use rapport::profile::{parse_batch, Event, Outcome, LATE};
 use rapport::Profile;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -34,6 +43,8 @@ use worker::{
 /// The Durable Object binding.
 pub const BINDING: &str = "PROFILES";
 const KEY: &str = "fragment";
+/// Set when the visitor erased their profile.
+const ERASED: &str = "erased";
 /// How long and how many applied event ids the object remembers.
 const SEEN_MS: i64 = 30 * 24 * 3_600_000;
 const SEEN_MAX: i64 = 20_000;
@@ -57,15 +68,42 @@ fn stub(env: &Env, visitor: &str) -> Result<worker::Stub> {
 /// The visitor's stored fragment, or a new one first known by the visitor id.
 pub async fn load(env: &Env, visitor: &str) -> Result<Profile> {
     let mut response = stub(env, visitor)?.fetch_with_str("https://profile/").await?;
-    let stored = match response.status_code() {
-        200 => Profile::from_json(&response.text().await?).ok(),
-        _ => None,
-    };
-    Ok(stored.unwrap_or_else(|| Profile::new("edge", visitor)))
+    match response.status_code() {
+        200 => Profile::from_json(&response.text().await?)
+            .map_err(|e| worker::Error::RustError(format!("the stored fragment does not read: {e}"))),
+        404 => Ok(Profile::new("edge", visitor)),
+        status => Err(worker::Error::RustError(format!("the profile store answered {status}"))),
+    }
 }
 
-/// Applies `events`, then merges `fragments` (JSON), in the visitor's object.
+/// Applies `events`, then merges `fragments` (JSON), in the visitor's object; in batches of at
+/// most [`MAX_BATCH`](rapport::profile::MAX_BATCH) events, the fragments with the last.
 pub async fn apply(env: &Env, visitor: &str, events: &[&Event], fragments: &[&str]) -> Result<Applied> {
+    let mut chunks: Vec<&[&Event]> = events.chunks(rapport::profile::MAX_BATCH).collect();
+    let last = chunks.pop().unwrap_or(&[]);
+    let mut done = Applied {
+        applied: Vec::new(),
+        duplicates: Vec::new(),
+        dropped: Vec::new(),
+        profile: Profile::default(),
+    };
+    for chunk in chunks {
+        done.add(apply_batch(env, visitor, chunk, &[]).await?);
+    }
+    done.add(apply_batch(env, visitor, last, fragments).await?);
+    Ok(done)
+}
+
+impl Applied {
+    fn add(&mut self, more: Applied) {
+        self.applied.extend(more.applied);
+        self.duplicates.extend(more.duplicates);
+        self.dropped.extend(more.dropped);
+        self.profile = more.profile;
+    }
+}
+
+async fn apply_batch(env: &Env, visitor: &str, events: &[&Event], fragments: &[&str]) -> Result<Applied> {
     let events: Vec<String> = events.iter().map(|e| e.to_json()).collect();
     let body = format!(
         "{{\"visitor\":{},\"events\":[{}],\"fragments\":[{}]}}",
@@ -123,12 +161,16 @@ impl DurableObject for Profiles {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let storage = self.state.storage();
         match req.method() {
+            Method::Get if storage.get::<i64>(ERASED).await?.is_some() => {
+                Ok(Response::empty()?.with_status(404))
+            }
             Method::Get => match storage.get::<String>(KEY).await? {
                 Some(text) => Response::ok(text),
                 None => Ok(Response::empty()?.with_status(404)),
             },
             Method::Delete => {
                 storage.delete_all().await?;
+                storage.put(ERASED, Date::now().as_millis() as i64).await?;
                 Ok(Response::empty()?.with_status(204))
             }
             Method::Post => {
@@ -144,15 +186,33 @@ impl DurableObject for Profiles {
                 // From here to `put`, nothing but storage is awaited: the input gate keeps every
                 // other request for this visitor out, so no change is lost. (Awaiting anything
                 // else, such as the KV read above, would let them in between.)
+                let erased = storage.get::<i64>(ERASED).await?.is_some();
                 let before: String = storage.get(KEY).await?.unwrap_or_default();
-                let mut profile =
-                    Profile::from_json(&before).unwrap_or_else(|_| Profile::new("edge", visitor));
+                if erased {
+                    // The visitor erased their profile: what was in flight is dropped.
+                    let none = json!({ "applied": [], "duplicates": [], "dropped": [], "fragment": Profile::new("edge", visitor) });
+                    return Response::from_json(&none);
+                }
+                let mut profile = match before.as_str() {
+                    "" => Profile::new("edge", visitor),
+                    text => match Profile::from_json(text) {
+                        Ok(profile) => profile,
+                        // Never overwrite what cannot be read: refuse, and keep it.
+                        Err(e) => {
+                            let error = json!({ "error": format!("the stored fragment does not read: {e}") });
+                            return Ok(Response::from_json(&error)?.with_status(500));
+                        }
+                    },
+                };
                 let seen = Seen::open(&storage)?;
                 let (mut applied, mut duplicates, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
                 for event in &events {
                     let outcome = match seen.has(&event.id)? {
                         true => Outcome::Duplicate,
-                        false => profile.apply_new(&bundle.schema, event),
+                        false => match profile.apply(&bundle.schema, event) {
+                            Outcome::Dropped(LATE) => profile.apply_new(&bundle.schema, event),
+                            outcome => outcome,
+                        },
                     };
                     match outcome {
                         Outcome::Applied => {

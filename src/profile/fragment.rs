@@ -27,6 +27,9 @@ pub const MAX_IDENTITIES: usize = 16;
 pub const MAX_ORIGINS: usize = 8;
 /// How many recent event ids a fragment remembers to make retries safe.
 pub const RECENT_IDS: usize = 32;
+
+/// Why [`Fragment::apply`] drops an event older than every id it remembers.
+pub const LATE: &str = "older than the events this replica can still deduplicate";
 /// How many visit spans an origin keeps before folding the oldest into a count.
 const SPANS: usize = 8;
 /// The namespace of the id a profile is created with (a cookie or device id).
@@ -314,7 +317,7 @@ impl Fragment {
             return Outcome::Duplicate;
         }
         if self.recent.len() >= RECENT_IDS && self.recent.last().is_some_and(|oldest| tag < *oldest) {
-            return Outcome::Dropped("older than the events this replica can still deduplicate");
+            return Outcome::Dropped(LATE);
         }
         self.apply_new(schema, event)
     }

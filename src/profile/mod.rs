@@ -12,8 +12,8 @@ mod fragment;
 mod schema;
 mod view;
 
-pub use event::{parse_batch, Event, Rejected};
-pub use fragment::{Consent, Fragment, Identity, Outcome, MAX_FRAGMENT_BYTES};
+pub use event::{parse_batch, Event, Rejected, MAX_BATCH};
+pub use fragment::{Consent, Fragment, Identity, Outcome, LATE, MAX_FRAGMENT_BYTES};
 pub use schema::{ComputedDef, Filter, Schema};
 pub use view::View;
 

@@ -255,8 +255,10 @@ pub(crate) struct Dnf {
 /// A conjunction, by answer word: (word, bits that must be set, bits that must be clear).
 type Term = Box<[(usize, u64, u64)]>;
 
-/// Rules whose disjunction would need more conjunctions than this are walked as trees.
+/// Rules whose disjunction would need more conjunctions than this, or a conjunction more
+/// literals, are walked as trees.
 const MAX_TERMS: usize = 32;
+const MAX_LITERALS: usize = 64;
 
 /// A conjunction of literals: (probe number, whether the test must be true).
 type Conjunction = Vec<(usize, bool)>;
@@ -324,10 +326,7 @@ impl Dnf {
                         let mut product = Vec::new();
                         for x in &out {
                             for y in &part {
-                                let mut c = x.clone();
-                                c.extend(y.iter().copied());
-                                // `t and not t` can never hold.
-                                if !c.iter().any(|&(id, yes)| c.contains(&(id, !yes))) {
+                                if let Some(c) = conjoin(x, y)? {
                                     product.push(c);
                                 }
                             }
@@ -346,6 +345,22 @@ impl Dnf {
             _ => None,
         }
     }
+}
+
+/// `x and y` as one conjunction, `Some(None)` when it can never hold (`t and not t`), or
+/// `None` when it would be longer than [`MAX_LITERALS`] (the rule is then walked as a tree):
+/// compiling a long `and` stays cheap. Literals are kept once.
+fn conjoin(x: &Conjunction, y: &Conjunction) -> Option<Option<Conjunction>> {
+    let mut c = x.clone();
+    for &(id, yes) in y {
+        if c.contains(&(id, !yes)) {
+            return Some(None);
+        }
+        if !c.contains(&(id, yes)) {
+            c.push((id, yes));
+        }
+    }
+    (c.len() <= MAX_LITERALS).then_some(Some(c))
 }
 
 /// A disjunction's truth over `scope`; `None` when the scope cannot answer it from memory (its

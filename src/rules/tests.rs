@@ -634,3 +634,31 @@ fn compiled_rules_and_bundles_can_be_shared_between_threads() {
     shared::<Rule>();
     shared::<crate::Bundle>();
 }
+
+#[test]
+fn long_conjunctions_compile_quickly_and_answer_as_trees() {
+    let names = Names::default();
+    let test = json!({"==": [{"var": "a"}, 1]});
+    let long = json!({"and": vec![test.clone(); 3_000]});
+    let rule = Rule::compile(&long, &names).unwrap_or_else(|e| panic!("{e}"));
+    for (a, expected) in [(1, true), (2, false)] {
+        let data = json!({ "a": a });
+        assert_eq!(rule.test(&Scope::new(&data, 0, &[])), expected);
+    }
+    // Distinct tests past the longest conjunction kept as bits: walked as a tree, same answers.
+    let distinct: Vec<Value> = (0..100).map(|i| json!({"!=": [{"var": "a"}, i]})).collect();
+    let rule = Rule::compile(&json!({ "and": distinct }), &names).unwrap_or_else(|e| panic!("{e}"));
+    assert!(rule.test(&Scope::new(&json!({"a": 100}), 0, &[])));
+    assert!(!rule.test(&Scope::new(&json!({"a": 7}), 0, &[])));
+    // `t and not t` never holds; `not (a or b)` is `not a and not b`.
+    let never = json!({"and": [test, {"!": test}]});
+    let never = Rule::compile(&never, &names).unwrap_or_else(|e| panic!("{e}"));
+    let neither = json!({"!": {"or": [{"==": [{"var": "a"}, 1]}, {"==": [{"var": "b"}, 2]}]}});
+    let neither = Rule::compile(&neither, &names).unwrap_or_else(|e| panic!("{e}"));
+    for (a, b) in [(1, 2), (1, 0), (0, 2), (0, 0)] {
+        let data = json!({ "a": a, "b": b });
+        let scope = Scope::new(&data, 0, &[]);
+        assert!(!never.test(&scope));
+        assert_eq!(neither.test(&scope), a != 1 && b != 2, "{data}");
+    }
+}

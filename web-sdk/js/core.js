@@ -97,12 +97,15 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
     if (sending || queue.length === 0) return;
     sending = true;
     const batch = queue.slice(0, BATCH);
+    // The fragment rides along with the batch that empties the queue: the edge merges it after
+    // the events, which heals whatever it missed. With events still queued it must not: it
+    // already counts them, and the edge could not tell when they arrive that they are in it.
+    const fragment = granted() && batch.length === queue.length;
     try {
       const r = await fetch(new URL('/v1/events', endpoint), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        // The fragment rides along: the edge merges it, which heals whatever its KV copy lost.
-        body: JSON.stringify(granted() ? { events: batch, fragment: JSON.parse(engine.fragment()) } : { events: batch }),
+        body: JSON.stringify(fragment ? { events: batch, fragment: JSON.parse(engine.fragment()) } : { events: batch }),
         credentials: 'include',
         keepalive: true,
       });

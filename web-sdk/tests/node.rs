@@ -20,7 +20,9 @@ fn a_bad_catalog_throws_an_error_named_after_its_kind() {
     assert_eq!(name("{\"catalog\": 1}"), "invalid");
 }
 
-/// The official JsonLogic suite (vendored in tests/data) through the Wasm build's `evalLine`.
+/// The official JsonLogic suite (vendored in tests/data) through the Wasm build's `evalLine`
+/// (an authoring tool: `script/test` runs this suite with `--features tools`).
+#[cfg(feature = "tools")]
 #[wasm_bindgen_test]
 fn the_jsonlogic_suite_passes_in_wasm() {
     let suite: serde_json::Value =
