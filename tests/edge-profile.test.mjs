@@ -194,13 +194,19 @@ test('1,000 simultaneous batches for one visitor: every event counted once, retr
   const start = Date.now();
   const bodies = Array.from({ length: 1000 }, (_, i) =>
     JSON.stringify({ events: [{ id: `burst-${start}-${i}`, ts: start + i, ...coatView }] }));
-  // As the SDK does: a batch that fails (workerd may shed a request under this load, with a
-  // 503 that asks for a retry) is sent again until the edge takes it.
+  // As the SDK does: a batch that fails (under this load workerd may shed a request with a 503
+  // that asks for a retry, or drop a connection) is sent again, after a pause, until the edge
+  // takes it.
   const send = async (body) => {
     for (let attempt = 0; ; attempt++) {
-      const r = await v.fetch('/v1/events', { method: 'POST', body });
-      if (r.status === 202 || attempt === 5) return { status: r.status, body: await r.json(), attempt };
-      await r.arrayBuffer();
+      try {
+        const r = await v.fetch('/v1/events', { method: 'POST', body });
+        if (r.status === 202 || attempt === 5) return { status: r.status, body: await r.json(), attempt };
+        await r.arrayBuffer();
+      } catch (e) {
+        if (attempt === 5) throw e;
+      }
+      await new Promise((ok) => setTimeout(ok, 100 * 2 ** attempt));
     }
   };
   const results = await Promise.all(bodies.map(send));
