@@ -215,24 +215,24 @@ async fn events(mut req: Request, env: &Env) -> Result<Response> {
             let done = profiles::apply(env, id, &all, &fragments).await?;
             accepted = done.applied.len() + done.duplicates.len();
             dropped = done.dropped;
-            // Each applied id once, in batch order: a batch may repeat an id, and the object
-            // applied only its first event.
-            let mut unclaimed = done.applied.clone();
-            let applied: Vec<_> = events
+            // The stats get every event the object took, duplicates too (the first event of
+            // each id: a batch may repeat one): the stats object counts each once, and a retry
+            // of a batch whose request failed after the object applied it still gets counted.
+            let mut taken: Vec<&str> =
+                done.applied.iter().chain(&done.duplicates).map(String::as_str).collect();
+            let counted: Vec<_> = events
                 .iter()
-                .filter(|e| match unclaimed.iter().position(|id| *id == e.id) {
-                    Some(at) => {
-                        unclaimed.swap_remove(at);
-                        true
-                    }
-                    None => false,
+                .filter(|e| {
+                    let first = taken.contains(&e.id.as_str());
+                    taken.retain(|id| *id != e.id);
+                    first
                 })
                 .collect();
             let mut profile = done.profile;
             if store::link_identities(env, id, &mut profile, &bundle.schema).await? {
                 profiles::merge(env, id, &profile).await?;
             }
-            stats::record(env, stats::increments(&bundle, &profile, &applied)).await?;
+            stats::record(env, stats::increments(&bundle, id, &profile, &counted)).await?;
         }
         _ => dropped
             .extend(events.iter().map(|e| json!({ "id": e.id, "reason": "automated or anonymous request" }))),
@@ -341,7 +341,8 @@ async fn page(req: Request, env: &Env, _ctx: &Context) -> Result<Response> {
     let done: fill::Done = Box::new(move |profile, impressions| {
         Box::pin(async move {
             let shown: Vec<_> = impressions.iter().collect();
-            let increments = stats::increments(&stats_bundle, &profile, &shown);
+            let visitor = id.as_deref().unwrap_or("anonymous");
+            let increments = stats::increments(&stats_bundle, visitor, &profile, &shown);
             if let Some(id) = id.filter(|_| profile.to_json() != before) {
                 // The impressions are applied in the visitor's object; the working copy brings
                 // the assignments the fill made.

@@ -3,19 +3,28 @@
 //! increment count exactly once. Publishing a catalog carries the per-offer counts into the
 //! bundle's `stats`, which `bandit` ranking samples from.
 //!
+//! Each increment names its event (`visitor:event id`) and the object counts an event once
+//! (it keeps the keys it counted for 30 days, at most 200,000), so the worker can send a
+//! retried batch's events again: a request that failed after the visitor's profile object had
+//! applied them still gets them counted, and nothing counts twice.
+//!
 //! One object serves every visitor: fine for a store's traffic; a busy site would shard by offer.
 
 use rapport::profile::Event;
 use rapport::{Bundle, Profile};
 use serde_json::{json, Map, Value};
-use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
+use worker::{
+    durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage,
+    SqlStorageValue, State,
+};
 
 /// The Durable Object binding.
 pub const BINDING: &str = "STATS";
 const KINDS: [&str; 3] = ["impressions", "clicks", "conversions"];
 
-/// What one event adds: its kind, its offer, the experiment variants it is credited to, its day.
-pub fn increments(bundle: &Bundle, profile: &Profile, events: &[&Event]) -> Vec<Value> {
+/// What one event of `visitor` adds: its kind, its offer, the experiment variants it is
+/// credited to, its day, and the key it is counted once under.
+pub fn increments(bundle: &Bundle, visitor: &str, profile: &Profile, events: &[&Event]) -> Vec<Value> {
     let mut out = Vec::new();
     for event in events {
         let kind = match event.kind.as_str() {
@@ -33,7 +42,10 @@ pub fn increments(bundle: &Bundle, profile: &Profile, events: &[&Event]) -> Vec<
             .filter(|e| kind == "conversions" || Some(e.placement.as_str()) == placement)
             .filter_map(|e| profile.experiments.get(&e.id).map(|(_, v)| json!([e.id, v])))
             .collect();
-        out.push(json!({ "kind": kind, "offer": offer, "variants": variants, "day": day(event.ts) }));
+        let key = format!("{visitor}:{}", event.id);
+        out.push(
+            json!({ "key": key, "kind": kind, "offer": offer, "variants": variants, "day": day(event.ts) }),
+        );
     }
     out
 }
@@ -125,8 +137,13 @@ impl DurableObject for Stats {
         let mut doc: Value = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_else(|| json!({}));
         if req.method() == Method::Post {
             let adds: Vec<Value> = req.json().await?;
+            let counted = Counted::open(&storage)?;
             for add in &adds {
                 let Some(kind) = add["kind"].as_str().filter(|k| KINDS.contains(k)) else { continue };
+                let Some(key) = add["key"].as_str() else { continue };
+                if !counted.first(key)? {
+                    continue;
+                }
                 if let Some(offer) = add["offer"].as_str() {
                     bump(&mut doc, &["offers", offer], kind);
                 }
@@ -142,6 +159,46 @@ impl DurableObject for Stats {
             storage.put("stats", doc.to_string()).await?;
         }
         Response::from_json(&doc)
+    }
+}
+
+/// The keys of the events the object counted (synchronous SQLite, inside the request).
+struct Counted(SqlStorage);
+
+#[derive(serde::Deserialize)]
+struct Count {
+    n: i64,
+}
+
+impl Counted {
+    const KEEP_MS: i64 = 30 * 24 * 3_600_000;
+    const KEEP: i64 = 200_000;
+
+    fn open(storage: &worker::Storage) -> Result<Counted> {
+        let sql = storage.sql();
+        sql.exec("CREATE TABLE IF NOT EXISTS counted (key TEXT PRIMARY KEY, at INTEGER NOT NULL)", None)?;
+        let now = Date::now().as_millis() as i64;
+        sql.exec("DELETE FROM counted WHERE at < ?", vec![SqlStorageValue::Integer(now - Self::KEEP_MS)])?;
+        sql.exec(
+            "DELETE FROM counted WHERE key IN (SELECT key FROM counted ORDER BY at DESC LIMIT -1 OFFSET ?)",
+            vec![SqlStorageValue::Integer(Self::KEEP)],
+        )?;
+        Ok(Counted(sql))
+    }
+
+    /// Whether `key` is counted for the first time (and remembers it).
+    fn first(&self, key: &str) -> Result<bool> {
+        let known: Count =
+            self.0.exec("SELECT count(*) AS n FROM counted WHERE key = ?", vec![key.into()])?.one()?;
+        if known.n > 0 {
+            return Ok(false);
+        }
+        let now = Date::now().as_millis() as i64;
+        self.0.exec(
+            "INSERT INTO counted (key, at) VALUES (?, ?)",
+            vec![key.into(), SqlStorageValue::Integer(now)],
+        )?;
+        Ok(true)
     }
 }
 
