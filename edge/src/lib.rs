@@ -346,7 +346,6 @@ async fn page(req: Request, env: &Env, _ctx: &Context) -> Result<Response> {
             if let Some(id) = id.filter(|_| profile.to_json() != before) {
                 // The impressions are applied in the visitor's object; the working copy brings
                 // the assignments the fill made.
-                let shown: Vec<&rapport::profile::Event> = impressions.iter().collect();
                 if let Err(e) = profiles::apply(&env, &id, &shown, &[&profile.to_json()]).await {
                     worker::console_error!("rapport: storing the fragment after a fill: {e}");
                 }
