@@ -2,14 +2,10 @@
 //! stays within its size bound.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
 
-fn bundle() -> &'static rapport::Bundle {
-    static BUNDLE: OnceLock<rapport::Bundle> = OnceLock::new();
-    BUNDLE.get_or_init(|| {
-        rapport::Bundle::from_json(include_str!("../../examples/northwind.catalog.json")).expect("the example catalog")
-    })
-}
+#[path = "../shared/example.rs"]
+mod example;
+use example::bundle;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };

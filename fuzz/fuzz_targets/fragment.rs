@@ -1,14 +1,10 @@
 //! Fragment decode, merge with itself and view: no input may panic; merge stays idempotent.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
 
-fn bundle() -> &'static rapport::Bundle {
-    static BUNDLE: OnceLock<rapport::Bundle> = OnceLock::new();
-    BUNDLE.get_or_init(|| {
-        rapport::Bundle::from_json(include_str!("../../examples/northwind.catalog.json")).expect("the example catalog")
-    })
-}
+#[path = "../shared/example.rs"]
+mod example;
+use example::bundle;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
