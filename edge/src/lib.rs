@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod fill;
+mod ledger;
 mod profiles;
 mod stats;
 mod store;

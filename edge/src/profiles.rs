@@ -31,13 +31,12 @@
 //! Events are applied before fragments merge: a fragment that already holds an event would make
 //! it a duplicate, and a copy of the edge's own counters cannot be added up, only merged.
 
+use crate::ledger::Ledger;
 use rapport::profile::{parse_batch, Event, Outcome, LATE};
 use rapport::Profile;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{
-    durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage,
-    SqlStorageValue, State,
+    durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
 };
 
 /// The Durable Object binding.
@@ -204,7 +203,7 @@ impl DurableObject for Profiles {
                         }
                     },
                 };
-                let seen = Seen::open(&storage)?;
+                let seen = Ledger::open(&storage, "seen", "id", SEEN_MS, SEEN_MAX)?;
                 let (mut applied, mut duplicates, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
                 for event in &events {
                     let outcome = match seen.has(&event.id)? {
@@ -246,43 +245,5 @@ impl DurableObject for Profiles {
             }
             _ => Ok(Response::empty()?.with_status(405)),
         }
-    }
-}
-
-/// The ids of the events this object applied (synchronous SQLite: nothing else runs while it
-/// is read or written).
-struct Seen(SqlStorage);
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
-}
-
-impl Seen {
-    fn open(storage: &worker::Storage) -> Result<Seen> {
-        let sql = storage.sql();
-        sql.exec("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL)", None)?;
-        let now = Date::now().as_millis() as i64;
-        sql.exec("DELETE FROM seen WHERE at < ?", vec![SqlStorageValue::Integer(now - SEEN_MS)])?;
-        sql.exec(
-            "DELETE FROM seen WHERE id IN (SELECT id FROM seen ORDER BY at DESC LIMIT -1 OFFSET ?)",
-            vec![SqlStorageValue::Integer(SEEN_MAX)],
-        )?;
-        Ok(Seen(sql))
-    }
-
-    fn has(&self, id: &str) -> Result<bool> {
-        let count: Count =
-            self.0.exec("SELECT count(*) AS n FROM seen WHERE id = ?", vec![id.into()])?.one()?;
-        Ok(count.n > 0)
-    }
-
-    fn add(&self, id: &str) -> Result<()> {
-        let now = Date::now().as_millis() as i64;
-        self.0.exec(
-            "INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)",
-            vec![id.into(), SqlStorageValue::Integer(now)],
-        )?;
-        Ok(())
     }
 }

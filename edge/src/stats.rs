@@ -10,16 +10,17 @@
 //!
 //! One object serves every visitor: fine for a store's traffic; a busy site would shard by offer.
 
+use crate::ledger::Ledger;
 use rapport::profile::Event;
 use rapport::{Bundle, Profile};
 use serde_json::{json, Map, Value};
-use worker::{
-    durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage,
-    SqlStorageValue, State,
-};
+use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
 
 /// The Durable Object binding.
 pub const BINDING: &str = "STATS";
+/// How long and how many event keys the object remembers having counted.
+const COUNTED_MS: i64 = 30 * 24 * 3_600_000;
+const COUNTED_MAX: i64 = 200_000;
 const KINDS: [&str; 3] = ["impressions", "clicks", "conversions"];
 
 /// What one event of `visitor` adds: its kind, its offer, the experiment variants it is
@@ -137,13 +138,14 @@ impl DurableObject for Stats {
         let mut doc: Value = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_else(|| json!({}));
         if req.method() == Method::Post {
             let adds: Vec<Value> = req.json().await?;
-            let counted = Counted::open(&storage)?;
+            let counted = Ledger::open(&storage, "counted", "key", COUNTED_MS, COUNTED_MAX)?;
             for add in &adds {
                 let Some(kind) = add["kind"].as_str().filter(|k| KINDS.contains(k)) else { continue };
                 let Some(key) = add["key"].as_str() else { continue };
-                if !counted.first(key)? {
+                if counted.has(key)? {
                     continue;
                 }
+                counted.add(key)?;
                 if let Some(offer) = add["offer"].as_str() {
                     bump(&mut doc, &["offers", offer], kind);
                 }
@@ -159,46 +161,6 @@ impl DurableObject for Stats {
             storage.put("stats", doc.to_string()).await?;
         }
         Response::from_json(&doc)
-    }
-}
-
-/// The keys of the events the object counted (synchronous SQLite, inside the request).
-struct Counted(SqlStorage);
-
-#[derive(serde::Deserialize)]
-struct Count {
-    n: i64,
-}
-
-impl Counted {
-    const KEEP_MS: i64 = 30 * 24 * 3_600_000;
-    const KEEP: i64 = 200_000;
-
-    fn open(storage: &worker::Storage) -> Result<Counted> {
-        let sql = storage.sql();
-        sql.exec("CREATE TABLE IF NOT EXISTS counted (key TEXT PRIMARY KEY, at INTEGER NOT NULL)", None)?;
-        let now = Date::now().as_millis() as i64;
-        sql.exec("DELETE FROM counted WHERE at < ?", vec![SqlStorageValue::Integer(now - Self::KEEP_MS)])?;
-        sql.exec(
-            "DELETE FROM counted WHERE key IN (SELECT key FROM counted ORDER BY at DESC LIMIT -1 OFFSET ?)",
-            vec![SqlStorageValue::Integer(Self::KEEP)],
-        )?;
-        Ok(Counted(sql))
-    }
-
-    /// Whether `key` is counted for the first time (and remembers it).
-    fn first(&self, key: &str) -> Result<bool> {
-        let known: Count =
-            self.0.exec("SELECT count(*) AS n FROM counted WHERE key = ?", vec![key.into()])?.one()?;
-        if known.n > 0 {
-            return Ok(false);
-        }
-        let now = Date::now().as_millis() as i64;
-        self.0.exec(
-            "INSERT INTO counted (key, at) VALUES (?, ?)",
-            vec![key.into(), SqlStorageValue::Integer(now)],
-        )?;
-        Ok(true)
     }
 }
 
