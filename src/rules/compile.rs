@@ -4,6 +4,7 @@
 
 use super::eval;
 use super::js;
+pub(crate) use super::probe::{Listed, Probe};
 use super::{Names, Scope};
 use crate::error::{pointer_token, Error, ErrorKind};
 use serde_json::Value;
@@ -49,15 +50,6 @@ pub(crate) struct Test {
     pub(crate) probe: Probe,
 }
 
-/// What a [`Test`] asks of its path's value; the answers are the generic operation's.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Probe {
-    pub(crate) op: Op,
-    pub(crate) constant: Value,
-    /// Whether the path is the first argument.
-    pub(crate) path_first: bool,
-}
-
 /// `var`: where to look and what to answer when nothing is there.
 #[derive(Debug, Clone)]
 pub(crate) struct Var {
@@ -83,7 +75,7 @@ pub(crate) enum Path {
 /// evaluation answers all of a path's probes at once when it first reads the path.
 #[derive(Debug, Default)]
 pub(crate) struct Owner {
-    pub(crate) probes: Mutex<Vec<Vec<(Probe, usize)>>>,
+    pub(crate) probes: Mutex<Vec<Listed>>,
 }
 
 /// A constant path and its slot: the index where an evaluation keeps what the path found in the
@@ -130,18 +122,18 @@ impl Interner {
         let mut probes = self.owner.probes.lock().ok();
         let known = probes.as_deref_mut().and_then(|all| {
             if all.len() <= slot.index {
-                all.resize_with(slot.index + 1, Vec::new);
+                all.resize_with(slot.index + 1, Listed::default);
             }
             all.get_mut(slot.index)
         });
-        if let Some((_, id)) = known.as_ref().and_then(|k| k.iter().find(|(p, _)| p == probe)) {
-            return (*id, true);
+        if let Some(id) = known.as_ref().and_then(|k| k.find(probe)) {
+            return (id, true);
         }
         let id = self.next_probe;
         self.next_probe += 1;
         match known.filter(|k| k.len() < MAX_PROBES) {
             Some(known) => {
-                known.push((probe.clone(), id));
+                known.push(probe.clone(), id);
                 slot.listed.store(known.len(), Ordering::Release);
                 (id, true)
             }
@@ -518,7 +510,7 @@ impl Compiler<'_> {
             },
             _ => return node,
         };
-        let probe = Probe { op: *op, constant: constant.clone(), path_first };
+        let probe = Probe::new(*op, constant.clone(), path_first);
         let (id, listed) = self.interner(|i| i.probe(&path, &probe));
         Node::Test(Box::new(Test { path, id, listed, probe }))
     }

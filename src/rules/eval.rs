@@ -3,7 +3,7 @@
 //! until the result is turned into JSON). Nothing is parsed here and data is cloned only where
 //! an operation builds a new value from it (`map`, `filter`, `merge`, …).
 
-use super::compile::{Node, Op, Owner, Path, Probe, Seg, Slot, Test, Var};
+use super::compile::{Node, Op, Owner, Path, Seg, Slot, Test, Var};
 use super::js::{self, Prim};
 use super::{Rule, Scope};
 use serde_json::{Map, Value};
@@ -169,40 +169,34 @@ impl<'d> Memo<'d> {
         if t.listed && t.id < MAX_ANSWERS && known.batch(&t.path, data).is_some() {
             return known.truth(t.id);
         }
-        Some(match known.find(&t.path, data)? {
-            Some(v) => t.probe.check_value(v),
-            None => t.probe.check(&V::null()),
-        })
+        Some(t.probe.check_value(known.find(&t.path, data)?.unwrap_or(&NULL)))
     }
 }
 
 impl<'d> Known<'d> {
     /// Answers every listed probe of `slot`'s path, once per scope; `None` when the path ends
     /// in something computed (then its probes are answered one by one).
+    #[inline]
     fn batch(&mut self, slot: &Slot, data: &'d Value) -> Option<()> {
         let done = self.batched.get(slot.index).copied().unwrap_or(0);
         if done >= slot.listed.load(std::sync::atomic::Ordering::Acquire) {
             return Some(());
         }
+        self.answer_all(slot, data)
+    }
+
+    /// [`Known::batch`] when `slot`'s listed probes are not all answered (all are, again: an
+    /// answer does not change).
+    #[inline(never)]
+    fn answer_all(&mut self, slot: &Slot, data: &'d Value) -> Option<()> {
         let found = self.find(slot, data)?;
         let probes = slot.owner.probes.lock().ok()?;
-        let listed = probes.get(slot.index).map_or(&[][..], Vec::as_slice);
-        for (probe, id) in listed.iter().skip(done) {
-            let (word, bit) = (id / 64, 1u64 << (id % 64));
-            if *id >= MAX_ANSWERS {
-                continue;
-            }
-            if self.truths.len() <= word {
-                self.truths.resize(word + 1, 0);
-            }
-            let answer = match found {
-                Some(v) => probe.check_value(v),
-                None => probe.check(&V::null()),
-            };
-            if let Some(w) = self.truths.get_mut(word) {
-                *w = if answer { *w | bit } else { *w & !bit };
-            }
+        let Some(listed) = probes.get(slot.index) else { return Some(()) };
+        let last = listed.last_id().min(MAX_ANSWERS - 1);
+        if self.truths.len() <= last / 64 {
+            self.truths.resize(last / 64 + 1, 0);
         }
+        listed.answer(found.unwrap_or(&NULL), &mut self.truths);
         if slot.index < MAX_SLOTS {
             if self.batched.len() <= slot.index {
                 self.batched.resize(slot.index + 1, 0);
@@ -470,72 +464,12 @@ fn test(t: &Test, c: Ctx, e: &Env) -> bool {
     t.probe.check(&path_value(&t.path, c, e).unwrap_or(V::null()))
 }
 
-impl Probe {
-    /// The probe's answer on the path's value `found`.
-    fn check(&self, found: &V) -> bool {
-        if let V::B(v) = found {
-            return self.check_value(v);
-        }
-        self.generic(found)
-    }
-
-    /// [`Probe::check`] of a value found in the data.
-    fn check_value(&self, v: &Value) -> bool {
-        match self.quick(v) {
-            Some(answer) => answer,
-            None => self.generic(&V::B(v)),
-        }
-    }
-
-    #[inline(never)]
-    fn generic(&self, found: &V) -> bool {
-        let constant = V::B(&self.constant);
-        let (a, b) = if self.path_first { (found, &constant) } else { (&constant, found) };
-        match self.op {
-            Op::Eq | Op::Ne | Op::StrictEq | Op::StrictNe => equal(self.op, a, b),
-            Op::In => contains_value(a, b),
-            op => holds(op, cmp(a, b)),
-        }
-    }
-
-    /// [`test`] for the common pairs of types, with JS's answers: numbers and numbers, strings and
-    /// strings (equality only), booleans and booleans, and `in` with strings or numbers. `None`
-    /// for every other pair, which the generic operations answer.
-    fn quick(&self, v: &Value) -> Option<bool> {
-        let t = self;
-        let k = &t.constant;
-        let eq = |negate: bool, same: bool| Some(same != negate);
-        match (t.op, v, k) {
-            (Op::Eq | Op::StrictEq, Value::String(x), Value::String(y)) => eq(false, x == y),
-            (Op::Ne | Op::StrictNe, Value::String(x), Value::String(y)) => eq(true, x == y),
-            (Op::Eq | Op::StrictEq, Value::Bool(x), Value::Bool(y)) => eq(false, x == y),
-            (Op::Ne | Op::StrictNe, Value::Bool(x), Value::Bool(y)) => eq(true, x == y),
-            (op, Value::Number(x), Value::Number(y)) if op != Op::In => {
-                let (x, y) = (x.as_f64()?, y.as_f64()?);
-                let (x, y) = if t.path_first { (x, y) } else { (y, x) };
-                match op {
-                    Op::Eq | Op::StrictEq => eq(false, x == y),
-                    Op::Ne | Op::StrictNe => eq(true, x == y),
-                    _ => Some(holds(op, x.partial_cmp(&y))),
-                }
-            }
-            // `{"in": [{"var": p}, [...]]}`: strict equality with an element.
-            (Op::In, Value::String(x), Value::Array(items)) if t.path_first => {
-                Some(items.iter().any(|i| i.as_str() == Some(x)))
-            }
-            (Op::In, Value::Number(x), Value::Array(items)) if t.path_first => {
-                let x = x.as_f64()?;
-                Some(items.iter().any(|i| i.as_f64() == Some(x)))
-            }
-            // `{"in": ["x", {"var": p}]}`: an element of an array or a substring of a string.
-            (Op::In, Value::Array(items), Value::String(y)) if !t.path_first => {
-                Some(items.iter().any(|i| i.as_str() == Some(y)))
-            }
-            (Op::In, Value::String(x), Value::String(y)) if !t.path_first => {
-                Some(!x.is_empty() && crate::util::contains(x, y))
-            }
-            _ => None,
-        }
+/// `op` (a comparison or `in`) between `a` and `b`, as the operation would answer it.
+pub(crate) fn operate(op: Op, a: &V, b: &V) -> bool {
+    match op {
+        Op::Eq | Op::Ne | Op::StrictEq | Op::StrictNe => equal(op, a, b),
+        Op::In => contains_value(a, b),
+        op => holds(op, cmp(a, b)),
     }
 }
 

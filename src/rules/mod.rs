@@ -7,6 +7,7 @@
 mod compile;
 mod eval;
 mod js;
+mod probe;
 #[cfg(test)]
 mod tests;
 

@@ -579,8 +579,15 @@ fn huge_inputs_stay_linear() {
 
 #[test]
 fn tests_of_a_path_and_a_constant_answer_as_the_generic_operations() {
+    // One path collects every constant's probes, listed up to 256: the long strings (which
+    // share their first eight bytes) and the lists come first so that they are among them.
     let values = [
         json!(null),
+        json!("abcdefghij"),
+        json!("abcdefghik"),
+        json!(["abcdefghij", "a"]),
+        json!(["1", "b"]),
+        json!(-0.0),
         json!(true),
         json!(false),
         json!(0),

@@ -1,0 +1,277 @@
+//! A probe: what a [`super::compile::Test`] asks of its path's value (`{"==": [{"var": p}, k]}`,
+//! `{"in": ["x", {"var": p}]}`…), and its answers.
+//!
+//! Why a module of its own: probes are most of a decision's work. A bundle's rules ask a dozen
+//! paths hundreds of questions, and a scope answers all of a path's probes in one pass when it
+//! first reads the path. So each probe is prepared when it is compiled ([`Fast`]) and the value
+//! found is sorted once per pass ([`Seen`]): the common pairs (a number against a number, a
+//! string against a string, a boolean against a boolean, a string in a list or in an array) are
+//! answered with one comparison and no coercion. Every other pair gets the generic operation,
+//! with JavaScript's coercions, and the same answer.
+
+use super::compile::Op;
+use super::eval::{self, V};
+use serde_json::Value;
+
+/// `op` between a path's value and a constant.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Probe {
+    pub(crate) op: Op,
+    pub(crate) constant: Value,
+    /// Whether the path is the first argument.
+    pub(crate) path_first: bool,
+    /// Derived from the three above when compiled.
+    fast: Fast,
+}
+
+/// How a probe is answered for the common kinds of value found.
+#[derive(Debug, Clone, PartialEq)]
+enum Fast {
+    /// A comparison with a number. Answers numbers.
+    Num(Between),
+    /// `==`, `===`, `!=`, `!==` with a string. Answers strings.
+    Str(Equal),
+    /// `==`, `===` (true) or `!=`, `!==` (false) with a boolean. Answers booleans.
+    Bool(bool, bool),
+    /// `{"in": [path, [strings…]]}`, the keys of the constant's elements. Answers strings.
+    OneOf(Box<[Key]>),
+    /// `{"in": [string, path]}`. Answers arrays.
+    Has(Key),
+    /// Only the generic operation.
+    No,
+}
+
+/// A comparison of a number with a constant as an interval, `lo ≤ x ≤ hi`, its answer flipped
+/// for `!=`: strict bounds are the next float in (`x > k` is `x ≥ next_up(k)`), so every
+/// comparison is answered the same way, without a branch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Between {
+    lo: f64,
+    hi: f64,
+    flip: bool,
+}
+
+impl Between {
+    /// `x op k` (the path's value first), for a finite `k`.
+    fn of(op: Op, k: f64) -> Option<Between> {
+        let (lo, hi, flip) = match op {
+            Op::Eq | Op::StrictEq => (k, k, false),
+            Op::Ne | Op::StrictNe => (k, k, true),
+            Op::Gt => (k.next_up(), f64::INFINITY, false),
+            Op::Ge => (k, f64::INFINITY, false),
+            Op::Lt => (f64::NEG_INFINITY, k.next_down(), false),
+            Op::Le => (f64::NEG_INFINITY, k, false),
+            _ => return None,
+        };
+        k.is_finite().then_some(Between { lo, hi, flip })
+    }
+
+    /// NaN is in no interval, as it is neither equal to nor ordered with any number in JS.
+    fn holds(self, x: f64) -> bool {
+        ((x >= self.lo) & (x <= self.hi)) != self.flip
+    }
+}
+
+/// String (in)equality: the constant's [`Key`], and whether the answer is flipped (`!=`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Equal {
+    key: Key,
+    flip: bool,
+}
+
+/// A string's length and first eight bytes: equal keys of strings of at most eight bytes mean
+/// equal strings (most constants and values are that short), and unequal keys unequal strings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Key {
+    len: usize,
+    head: u64,
+}
+
+impl Key {
+    fn of(s: &str) -> Key {
+        let mut head = [0u8; 8];
+        let n = s.len().min(8);
+        head[..n].copy_from_slice(&s.as_bytes()[..n]);
+        Key { len: s.len(), head: u64::from_le_bytes(head) }
+    }
+
+    /// Whether `s`, of key `key`, equals `k`, of key `self`.
+    fn same(self, key: Key, s: &str, k: &str) -> bool {
+        self == key && (self.len <= 8 || s == k)
+    }
+}
+
+/// A value found at a path, sorted once for all of the path's probes.
+pub(crate) enum Seen<'v> {
+    Num(f64),
+    Str(&'v str, Key),
+    Bool(bool),
+    Other,
+}
+
+impl<'v> Seen<'v> {
+    pub(crate) fn of(v: &'v Value) -> Seen<'v> {
+        match v {
+            Value::Number(n) => n.as_f64().map_or(Seen::Other, Seen::Num),
+            Value::String(s) => Seen::Str(s, Key::of(s)),
+            Value::Bool(b) => Seen::Bool(*b),
+            _ => Seen::Other,
+        }
+    }
+}
+
+impl Probe {
+    pub(crate) fn new(op: Op, constant: Value, path_first: bool) -> Probe {
+        let flip = matches!(op, Op::Ne | Op::StrictNe);
+        let equality = matches!(op, Op::Eq | Op::StrictEq | Op::Ne | Op::StrictNe);
+        let fast = match &constant {
+            Value::Number(k) if op != Op::In => {
+                let op = if path_first { op } else { turned(op) };
+                k.as_f64().and_then(|k| Between::of(op, k)).map_or(Fast::No, Fast::Num)
+            }
+            Value::String(k) if equality => Fast::Str(Equal { key: Key::of(k), flip }),
+            Value::Bool(k) if equality => Fast::Bool(!flip, *k),
+            Value::Array(items) if op == Op::In && path_first && items.iter().all(Value::is_string) => {
+                Fast::OneOf(items.iter().map(|i| Key::of(i.as_str().unwrap_or_default())).collect())
+            }
+            Value::String(k) if op == Op::In && !path_first => Fast::Has(Key::of(k)),
+            _ => Fast::No,
+        };
+        Probe { op, constant, path_first, fast }
+    }
+
+    /// The probe's answer on the path's value `found` (built by an operation, or a number).
+    pub(crate) fn check(&self, found: &V) -> bool {
+        match found {
+            V::B(v) => self.check_value(v),
+            found => self.generic(found),
+        }
+    }
+
+    /// The probe's answer on `v`, found in the data.
+    pub(crate) fn check_value(&self, v: &Value) -> bool {
+        self.answer(v, &Seen::of(v))
+    }
+
+    /// The probe's answer on `v`, sorted as `seen`.
+    pub(crate) fn answer(&self, v: &Value, seen: &Seen) -> bool {
+        let k = &self.constant;
+        match (&self.fast, seen) {
+            (Fast::Num(b), Seen::Num(x)) => b.holds(*x),
+            (Fast::Str(e), Seen::Str(s, found)) => {
+                e.key.same(*found, s, k.as_str().unwrap_or_default()) != e.flip
+            }
+            (Fast::Bool(eq, b), Seen::Bool(x)) => (x == b) == *eq,
+            (Fast::OneOf(keys), Seen::Str(s, found)) => {
+                let items = k.as_array().map_or(&[][..], Vec::as_slice);
+                keys.iter().zip(items).any(|(key, i)| key.same(*found, s, i.as_str().unwrap_or_default()))
+            }
+            (Fast::Has(key), _) => match v {
+                Value::Array(items) => {
+                    let k = k.as_str().unwrap_or_default();
+                    items.iter().any(|i| matches!(i, Value::String(s) if key.same(Key::of(s), s, k)))
+                }
+                Value::String(s) if !s.is_empty() => crate::util::contains(s, k.as_str().unwrap_or_default()),
+                _ => self.generic(&V::B(v)),
+            },
+            _ => self.generic(&V::B(v)),
+        }
+    }
+
+    #[inline(never)]
+    fn generic(&self, found: &V) -> bool {
+        let constant = V::B(&self.constant);
+        let (a, b) = if self.path_first { (found, &constant) } else { (&constant, found) };
+        eval::operate(self.op, a, b)
+    }
+}
+
+/// The comparison that holds of `(b, a)` when `op` holds of `(a, b)`.
+fn turned(op: Op) -> Op {
+    match op {
+        Op::Gt => Op::Lt,
+        Op::Ge => Op::Le,
+        Op::Lt => Op::Gt,
+        Op::Le => Op::Ge,
+        op => op,
+    }
+}
+
+/// The distinct probes of one path, numbered, and grouped by how they are answered: a scope
+/// answers all of them in one pass when it first reads the path ([`Listed::answer`]).
+///
+/// Why groups: a loop over probes of one kind runs without a branch per probe. The answer of
+/// probes of mixed kinds is a jump per probe, and mispredicted jumps were most of the time.
+#[derive(Debug, Default)]
+pub(crate) struct Listed {
+    /// In the order listed, with their numbers.
+    probes: Vec<(Probe, usize)>,
+    /// By probe number and index in `probes`: numeric comparisons (answer numbers) …
+    nums: Vec<(Between, usize, usize)>,
+    /// … string (in)equalities and `in` a list of strings, an entry per string (answer
+    /// strings) …
+    strs: Vec<(Equal, usize, usize)>,
+    /// … and the indexes in `probes` of all the others.
+    rest: Vec<usize>,
+}
+
+impl Listed {
+    pub(crate) fn len(&self) -> usize {
+        self.probes.len()
+    }
+
+    /// The largest number listed (numbers grow as probes are listed).
+    pub(crate) fn last_id(&self) -> usize {
+        self.probes.last().map_or(0, |(_, id)| *id)
+    }
+
+    /// The number of `probe`, when listed.
+    pub(crate) fn find(&self, probe: &Probe) -> Option<usize> {
+        self.probes.iter().find(|(p, _)| p == probe).map(|(_, id)| *id)
+    }
+
+    pub(crate) fn push(&mut self, probe: Probe, id: usize) {
+        let at = self.probes.len();
+        match &probe.fast {
+            Fast::Num(b) => self.nums.push((*b, id, at)),
+            Fast::Str(e) => self.strs.push((*e, id, at)),
+            Fast::OneOf(keys) => {
+                self.strs.extend(keys.iter().map(|&key| (Equal { key, flip: false }, id, at)))
+            }
+            _ => self.rest.push(at),
+        }
+        self.probes.push((probe, id));
+    }
+
+    /// Sets each probe's bit in `truths` (by probe number; numbers past its end are skipped) to
+    /// its answer on `v`, the path's value.
+    pub(crate) fn answer(&self, v: &Value, truths: &mut [u64]) {
+        let seen = Seen::of(v);
+        let mut set = |id: usize, yes: bool| {
+            if let Some(w) = truths.get_mut(id / 64) {
+                *w = (*w & !(1 << (id % 64))) | (u64::from(yes) << (id % 64));
+            }
+        };
+        let generic = |at: usize| self.probes.get(at).map(|(p, id)| (*id, p.answer(v, &seen)));
+        match seen {
+            Seen::Num(x) => self.nums.iter().for_each(|(b, id, _)| set(*id, b.holds(x))),
+            _ => self.nums.iter().filter_map(|(_, _, at)| generic(*at)).for_each(|(id, yes)| set(id, yes)),
+        }
+        match seen {
+            Seen::Str(_, found) => {
+                // Every entry unmatched first, then the matches (entries of one `in` share a bit).
+                self.strs.iter().for_each(|(e, id, _)| set(*id, e.flip));
+                for (e, id, at) in &self.strs {
+                    if e.key == found {
+                        match found.len <= 8 {
+                            true => set(*id, !e.flip),
+                            false => generic(*at).into_iter().for_each(|(id, yes)| set(id, yes)),
+                        }
+                    }
+                }
+            }
+            _ => self.strs.iter().filter_map(|(_, _, at)| generic(*at)).for_each(|(id, yes)| set(id, yes)),
+        }
+        self.rest.iter().filter_map(|at| generic(*at)).for_each(|(id, yes)| set(id, yes));
+    }
+}
