@@ -76,6 +76,9 @@ pub(crate) enum Path {
 #[derive(Debug, Default)]
 pub(crate) struct Owner {
     pub(crate) probes: Mutex<Vec<Listed>>,
+    /// Goes up each time a probe is listed: a scope that answered every listed probe at one
+    /// version need not look again until the next.
+    pub(crate) version: AtomicUsize,
 }
 
 /// A constant path and its slot: the index where an evaluation keeps what the path found in the
@@ -133,8 +136,9 @@ impl Interner {
         self.next_probe += 1;
         match known.filter(|k| k.len() < MAX_PROBES) {
             Some(known) => {
-                known.push(probe.clone(), id);
+                known.push(&slot.segs, probe.clone(), id);
                 slot.listed.store(known.len(), Ordering::Release);
+                self.owner.version.fetch_add(1, Ordering::Release);
                 (id, true)
             }
             None => (id, false),

@@ -3,7 +3,7 @@
 //! until the result is turned into JSON). Nothing is parsed here and data is cloned only where
 //! an operation builds a new value from it (`map`, `filter`, `merge`, …).
 
-use super::compile::{Node, Op, Owner, Path, Seg, Slot, Test, Var};
+use super::compile::{Listed, Node, Op, Owner, Path, Seg, Slot, Test, Var};
 use super::js::{self, Prim};
 use super::{Rule, Scope};
 use serde_json::{Map, Value};
@@ -133,6 +133,8 @@ struct Known<'d> {
     batched: Vec<usize>,
     /// By probe number, a bit each: the answers of the listed probes of batched paths.
     truths: Vec<u64>,
+    /// The owner's [`Owner::version`] when every listed probe was last answered.
+    primed: usize,
 }
 
 /// Slots and probes past these numbers are evaluated every time instead of remembered (bounds
@@ -174,6 +176,49 @@ impl<'d> Memo<'d> {
 }
 
 impl<'d> Known<'d> {
+    /// Answers every listed probe of every path of `owner` (once per scope, and again when
+    /// more were listed since), so that a disjunction needs no check per path. A decision asks
+    /// most of its bundle's probes anyway; answering them in one sweep saves a check per path
+    /// of every rule evaluated.
+    #[inline]
+    fn prime(&mut self, owner: &Owner, data: &'d Value) {
+        let version = owner.version.load(std::sync::atomic::Ordering::Acquire);
+        if self.primed != version {
+            self.sweep(owner, data, version);
+        }
+    }
+
+    #[inline(never)]
+    fn sweep(&mut self, owner: &Owner, data: &'d Value, version: usize) {
+        let Ok(probes) = owner.probes.lock() else { return };
+        let last = probes.iter().map(Listed::last_id).max().unwrap_or(0).min(MAX_ANSWERS - 1);
+        if self.truths.len() <= last / 64 {
+            self.truths.resize(last / 64 + 1, 0);
+        }
+        let slots = probes.len().min(MAX_SLOTS);
+        if self.batched.len() < slots {
+            self.batched.resize(slots, 0);
+            self.found.resize(slots, None);
+        }
+        for (index, listed) in probes.iter().enumerate() {
+            if self.batched.get(index).is_some_and(|done| *done >= listed.len()) || listed.len() == 0 {
+                continue;
+            }
+            match self.find_at(index, listed.segs(), data) {
+                Some(found) => listed.answer(found.unwrap_or(&NULL), &mut self.truths),
+                // A computed value (a string's `length`…), not remembered but answered.
+                None => match descend(data, listed.segs()).map(V::into_value) {
+                    Some(v) => listed.answer(&v, &mut self.truths),
+                    None => listed.answer(&NULL, &mut self.truths),
+                },
+            }
+            if let Some(done) = self.batched.get_mut(index) {
+                *done = listed.len();
+            }
+        }
+        self.primed = version;
+    }
+
     /// Answers every listed probe of `slot`'s path, once per scope; `None` when the path ends
     /// in something computed (then its probes are answered one by one).
     #[inline]
@@ -215,19 +260,24 @@ impl<'d> Known<'d> {
     /// What `slot`'s path found (`Some(None)`: nothing), or `None` when the path ends in
     /// something computed, which is not remembered.
     fn find(&mut self, slot: &Slot, data: &'d Value) -> Option<Option<&'d Value>> {
-        if let Some(Some(found)) = self.found.get(slot.index) {
+        self.find_at(slot.index, &slot.segs, data)
+    }
+
+    /// [`Known::find`] of the path `segs` of slot `index`.
+    fn find_at(&mut self, index: usize, segs: &[Seg], data: &'d Value) -> Option<Option<&'d Value>> {
+        if let Some(Some(found)) = self.found.get(index) {
             return Some(*found);
         }
-        let found = match descend(data, &slot.segs) {
+        let found = match descend(data, segs) {
             Some(V::B(x)) => Some(x),
             None => None,
             Some(_) => return None,
         };
-        if slot.index < MAX_SLOTS {
-            if self.found.len() <= slot.index {
-                self.found.resize(slot.index + 1, None);
+        if index < MAX_SLOTS {
+            if self.found.len() <= index {
+                self.found.resize(index + 1, None);
             }
-            if let Some(f) = self.found.get_mut(slot.index) {
+            if let Some(f) = self.found.get_mut(index) {
                 *f = Some(found);
             }
         }
@@ -241,8 +291,8 @@ impl<'d> Known<'d> {
 /// conjunction, with no tree to walk and no branch per test.
 #[derive(Debug, Clone)]
 pub(crate) struct Dnf {
-    /// The paths whose probes it needs answered.
-    slots: Box<[Arc<Slot>]>,
+    /// The rules whose probe numbers it uses.
+    owner: Arc<Owner>,
     terms: Box<[Term]>,
 }
 
@@ -262,8 +312,8 @@ impl Dnf {
     pub(crate) fn of(n: &Node) -> Option<Dnf> {
         let mut slots: Vec<Arc<Slot>> = Vec::new();
         let terms = Self::terms(n, false, &mut slots)?;
-        let owner = &slots.first()?.owner;
-        if !slots.iter().all(|s| Arc::ptr_eq(&s.owner, owner)) {
+        let owner = slots.first()?.owner.clone();
+        if !slots.iter().all(|s| Arc::ptr_eq(&s.owner, &owner)) {
             return None;
         }
         let terms = terms
@@ -290,7 +340,7 @@ impl Dnf {
                 words.into_boxed_slice()
             })
             .collect();
-        Some(Dnf { slots: slots.into_boxed_slice(), terms })
+        Some(Dnf { owner, terms })
     }
 
     /// The conjunctions of `n` (negated when `negate`): `and` of disjunctions multiplies out,
@@ -361,13 +411,11 @@ fn conjoin(x: &Conjunction, y: &Conjunction) -> Option<Option<Conjunction>> {
 /// tests belong to rules it does not remember, or a path ends in something computed).
 pub(crate) fn run_dnf(d: &Dnf, scope: &Scope) -> Option<bool> {
     let memo = &scope.memo;
-    if !memo.owns(&d.slots.first()?.owner) {
+    if !memo.owns(&d.owner) {
         return None;
     }
     let mut known = memo.known.try_borrow_mut().ok()?;
-    for slot in d.slots.iter() {
-        known.batch(slot, scope.data)?;
-    }
+    known.prime(&d.owner, scope.data);
     let truths = &known.truths;
     Some(d.terms.iter().any(|term| {
         term.iter().all(|&(word, yes, no)| {

@@ -9,7 +9,7 @@
 //! answered with one comparison and no coercion. Every other pair gets the generic operation,
 //! with JavaScript's coercions, and the same answer.
 
-use super::compile::Op;
+use super::compile::{Op, Seg};
 use super::eval::{self, V};
 use serde_json::Value;
 
@@ -204,6 +204,8 @@ fn turned(op: Op) -> Op {
 /// probes of mixed kinds is a jump per probe, and mispredicted jumps were most of the time.
 #[derive(Debug, Default)]
 pub(crate) struct Listed {
+    /// The path.
+    segs: Box<[Seg]>,
     /// In the order listed, with their numbers.
     probes: Vec<(Probe, usize)>,
     /// By probe number and index in `probes`: numeric comparisons (answer numbers) …
@@ -230,7 +232,15 @@ impl Listed {
         self.probes.iter().find(|(p, _)| p == probe).map(|(_, id)| *id)
     }
 
-    pub(crate) fn push(&mut self, probe: Probe, id: usize) {
+    pub(crate) fn segs(&self) -> &[Seg] {
+        &self.segs
+    }
+
+    /// Lists `probe` of the path `segs` as number `id`.
+    pub(crate) fn push(&mut self, segs: &[Seg], probe: Probe, id: usize) {
+        if self.segs.is_empty() {
+            self.segs = segs.into();
+        }
         let at = self.probes.len();
         match &probe.fast {
             Fast::Num(b) => self.nums.push((*b, id, at)),

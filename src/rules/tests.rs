@@ -669,3 +669,35 @@ fn long_conjunctions_compile_quickly_and_answer_as_trees() {
         assert_eq!(neither.test(&scope), a != 1 && b != 2, "{data}");
     }
 }
+
+#[test]
+fn a_scope_answers_every_listed_probe_once_and_again_after_more_are_listed() {
+    let paths = Paths::default();
+    let shared = Names { paths: Some(&paths), ..Names::default() };
+    let compile = |rule: Value, names: &Names| Rule::compile(&rule, names).unwrap_or_else(|e| panic!("{e}"));
+    // Computed values (a string's length and characters, an array's length) are answered too.
+    let rules = [
+        json!({"and": [{"==": [{"var": "s.length"}, 3]}, {">=": [{"var": "xs.length"}, 2]}]}),
+        json!({"or": [{"==": [{"var": "s.0"}, "a"]}, {"<": [{"var": "n"}, 0]}]}),
+        json!({"!": {"in": ["b", {"var": "s"}]}}),
+        json!({"in": [{"var": "missing.path"}, ["x", "y"]]}),
+    ];
+    let datas =
+        [json!({"s": "abc", "xs": [1, 2], "n": 1}), json!({"s": "xbcd", "xs": [], "n": -1}), json!(null)];
+    for data in &datas {
+        let scope = Scope::new(data, 0, &[]);
+        let mut kept = Vec::new();
+        for rule in &rules {
+            // A rule compiled after the scope answered the others' probes lists more of them.
+            kept.push(compile(rule.clone(), &shared));
+            for r in &kept {
+                // `evaluate` walks the tree, asking each test on its own.
+                assert_eq!(r.test(&scope), truthy(&r.evaluate(&Scope::new(data, 0, &[]))), "{data}");
+            }
+        }
+        let answers: Vec<bool> = kept.iter().map(|r| r.test(&scope)).collect();
+        let fresh: Vec<bool> =
+            rules.iter().map(|r| compile(r.clone(), &Names::default()).test(&scope)).collect();
+        assert_eq!(answers, fresh, "{data}");
+    }
+}
