@@ -5,6 +5,7 @@
 use super::eval;
 use super::js;
 pub(crate) use super::probe::{Listed, Probe};
+use super::tree::Tree;
 use super::{Names, Scope};
 use crate::error::{pointer_token, Error, ErrorKind};
 use serde_json::Value;
@@ -75,10 +76,19 @@ pub(crate) enum Path {
 /// evaluation answers all of a path's probes at once when it first reads the path.
 #[derive(Debug, Default)]
 pub(crate) struct Owner {
-    pub(crate) probes: Mutex<Vec<Listed>>,
+    pub(crate) probes: Mutex<Probes>,
     /// Goes up each time a probe is listed: a scope that answered every listed probe at one
     /// version need not look again until the next.
     pub(crate) version: AtomicUsize,
+}
+
+/// The listed probes of an [`Owner`]'s paths.
+#[derive(Debug, Default)]
+pub(crate) struct Probes {
+    /// By slot index.
+    pub(crate) by_slot: Vec<Listed>,
+    /// The paths that have listed probes.
+    pub(crate) tree: Tree,
 }
 
 /// A constant path and its slot: the index where an evaluation keeps what the path found in the
@@ -119,23 +129,31 @@ impl Interner {
         slot
     }
 
+    /// A new probe number.
+    fn next(&mut self) -> usize {
+        self.next_probe += 1;
+        self.next_probe - 1
+    }
+
     /// The number of `probe` of `slot`'s path, a new one if it is new, and whether it is listed
     /// among the path's probes (answered with them).
     fn probe(&mut self, slot: &Slot, probe: &Probe) -> (usize, bool) {
-        let mut probes = self.owner.probes.lock().ok();
-        let known = probes.as_deref_mut().and_then(|all| {
-            if all.len() <= slot.index {
-                all.resize_with(slot.index + 1, Listed::default);
-            }
-            all.get_mut(slot.index)
-        });
+        let owner = self.owner.clone();
+        let mut probes = owner.probes.lock().ok();
+        let Some(Probes { by_slot, tree }) = probes.as_deref_mut() else { return (self.next(), false) };
+        if by_slot.len() <= slot.index {
+            by_slot.resize_with(slot.index + 1, Listed::default);
+        }
+        let known = by_slot.get_mut(slot.index);
         if let Some(id) = known.as_ref().and_then(|k| k.find(probe)) {
             return (id, true);
         }
-        let id = self.next_probe;
-        self.next_probe += 1;
+        let id = self.next();
         match known.filter(|k| k.len() < MAX_PROBES) {
             Some(known) => {
+                if known.len() == 0 {
+                    tree.insert(&slot.segs, slot.index);
+                }
                 known.push(&slot.segs, probe.clone(), id);
                 slot.listed.store(known.len(), Ordering::Release);
                 self.owner.version.fetch_add(1, Ordering::Release);

@@ -191,16 +191,25 @@ impl<'d> Known<'d> {
     #[inline(never)]
     fn sweep(&mut self, owner: &Owner, data: &'d Value, version: usize) {
         let Ok(probes) = owner.probes.lock() else { return };
-        let last = probes.iter().map(Listed::last_id).max().unwrap_or(0).min(MAX_ANSWERS - 1);
+        let probes = &*probes;
+        let last = probes.by_slot.iter().map(Listed::last_id).max().unwrap_or(0).min(MAX_ANSWERS - 1);
         if self.truths.len() <= last / 64 {
             self.truths.resize(last / 64 + 1, 0);
         }
-        let slots = probes.len().min(MAX_SLOTS);
+        let slots = probes.by_slot.len().min(MAX_SLOTS);
         if self.batched.len() < slots {
             self.batched.resize(slots, 0);
+        }
+        if self.found.len() < slots {
             self.found.resize(slots, None);
         }
-        for (index, listed) in probes.iter().enumerate() {
+        let found = &mut self.found;
+        probes.tree.walk(data, &mut |slot, v| {
+            if let Some(f) = found.get_mut(slot) {
+                *f = Some(v);
+            }
+        });
+        for (index, listed) in probes.by_slot.iter().enumerate() {
             if self.batched.get(index).is_some_and(|done| *done >= listed.len()) || listed.len() == 0 {
                 continue;
             }
@@ -236,7 +245,7 @@ impl<'d> Known<'d> {
     fn answer_all(&mut self, slot: &Slot, data: &'d Value) -> Option<()> {
         let found = self.find(slot, data)?;
         let probes = slot.owner.probes.lock().ok()?;
-        let Some(listed) = probes.get(slot.index) else { return Some(()) };
+        let Some(listed) = probes.by_slot.get(slot.index) else { return Some(()) };
         let last = listed.last_id().min(MAX_ANSWERS - 1);
         if self.truths.len() <= last / 64 {
             self.truths.resize(last / 64 + 1, 0);

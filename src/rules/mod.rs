@@ -10,6 +10,7 @@ mod js;
 mod probe;
 #[cfg(test)]
 mod tests;
+mod tree;
 
 use crate::error::{pointer_token, Error, ErrorKind};
 use compile::{Compiler, Interner, Node};

@@ -79,25 +79,38 @@ struct Equal {
     flip: bool,
 }
 
-/// A string's length and first eight bytes: equal keys of strings of at most eight bytes mean
-/// equal strings (most constants and values are that short), and unequal keys unequal strings.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A string's length and first eight bytes (as a big-endian number): equal keys of strings of
+/// at most eight bytes mean equal strings (most constants, values and object keys are that
+/// short), unequal keys unequal strings, and comparing keys orders such strings as their bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Key {
-    len: usize,
     head: u64,
+    len: usize,
 }
 
 impl Key {
-    fn of(s: &str) -> Key {
+    pub(crate) fn of(s: &str) -> Key {
         let mut head = [0u8; 8];
-        let n = s.len().min(8);
-        head[..n].copy_from_slice(&s.as_bytes()[..n]);
-        Key { len: s.len(), head: u64::from_le_bytes(head) }
+        // A loop rather than a copy of a slice, which would be a call to `memcpy` in Wasm.
+        for (h, b) in head.iter_mut().zip(s.as_bytes()) {
+            *h = *b;
+        }
+        Key { head: u64::from_be_bytes(head), len: s.len() }
     }
 
     /// Whether `s`, of key `key`, equals `k`, of key `self`.
     fn same(self, key: Key, s: &str, k: &str) -> bool {
         self == key && (self.len <= 8 || s == k)
+    }
+
+    /// `a`, of key `self`, against `b`, of key `kb`, as their bytes compare (and as
+    /// serde_json's maps order their keys).
+    pub(crate) fn order(self, a: &str, kb: Key, b: &str) -> std::cmp::Ordering {
+        match self.head.cmp(&kb.head) {
+            std::cmp::Ordering::Equal if self.len <= 8 && kb.len <= 8 => self.len.cmp(&kb.len),
+            std::cmp::Ordering::Equal => a.as_bytes().cmp(b.as_bytes()),
+            o => o,
+        }
     }
 }
 
@@ -213,9 +226,17 @@ pub(crate) struct Listed {
     /// … string (in)equalities and `in` a list of strings, an entry per string (answer
     /// strings) …
     strs: Vec<(Equal, usize, usize)>,
+    /// … boolean (in)equalities (answer booleans) …
+    bools: Vec<(bool, bool, usize, usize)>,
+    /// … `in` a path with a string (answer arrays of strings) …
+    has: Vec<(Key, usize, usize)>,
     /// … and the indexes in `probes` of all the others.
     rest: Vec<usize>,
 }
+
+/// Arrays longer than this are answered by the generic `in` (their strings' keys are made
+/// once per sweep, on the stack).
+const MAX_ITEMS: usize = 16;
 
 impl Listed {
     pub(crate) fn len(&self) -> usize {
@@ -248,7 +269,9 @@ impl Listed {
             Fast::OneOf(keys) => {
                 self.strs.extend(keys.iter().map(|&key| (Equal { key, flip: false }, id, at)))
             }
-            _ => self.rest.push(at),
+            Fast::Bool(eq, k) => self.bools.push((*eq, *k, id, at)),
+            Fast::Has(key) => self.has.push((*key, id, at)),
+            Fast::No => self.rest.push(at),
         }
         self.probes.push((probe, id));
     }
@@ -257,31 +280,75 @@ impl Listed {
     /// its answer on `v`, the path's value.
     pub(crate) fn answer(&self, v: &Value, truths: &mut [u64]) {
         let seen = Seen::of(v);
-        let mut set = |id: usize, yes: bool| {
-            if let Some(w) = truths.get_mut(id / 64) {
-                *w = (*w & !(1 << (id % 64))) | (u64::from(yes) << (id % 64));
-            }
-        };
-        let generic = |at: usize| self.probes.get(at).map(|(p, id)| (*id, p.answer(v, &seen)));
+        let mut out = Bits { truths, word: usize::MAX, mask: 0, bits: 0 };
+        let generic =
+            |at: usize| self.probes.get(at).map_or((usize::MAX, false), |(p, id)| (*id, p.answer(v, &seen)));
         match seen {
-            Seen::Num(x) => self.nums.iter().for_each(|(b, id, _)| set(*id, b.holds(x))),
-            _ => self.nums.iter().filter_map(|(_, _, at)| generic(*at)).for_each(|(id, yes)| set(id, yes)),
+            Seen::Num(x) => self.nums.iter().for_each(|(b, id, _)| out.set(*id, b.holds(x))),
+            _ => self.nums.iter().for_each(|(.., at)| out.put(generic(*at))),
         }
         match seen {
-            Seen::Str(_, found) => {
-                // Every entry unmatched first, then the matches (entries of one `in` share a bit).
-                self.strs.iter().for_each(|(e, id, _)| set(*id, e.flip));
-                for (e, id, at) in &self.strs {
-                    if e.key == found {
-                        match found.len <= 8 {
-                            true => set(*id, !e.flip),
-                            false => generic(*at).into_iter().for_each(|(id, yes)| set(id, yes)),
-                        }
+            // Entries of one `in` share a bit: it is set when one of them matches.
+            Seen::Str(_, found) => self.strs.iter().for_each(|(e, id, at)| match e.key == found {
+                true if found.len > 8 => out.put(generic(*at)),
+                same => out.set(*id, same != e.flip),
+            }),
+            _ => self.strs.iter().for_each(|(.., at)| out.put(generic(*at))),
+        }
+        match seen {
+            Seen::Bool(x) => self.bools.iter().for_each(|(eq, k, id, _)| out.set(*id, (x == *k) == *eq)),
+            _ => self.bools.iter().for_each(|(.., at)| out.put(generic(*at))),
+        }
+        match v {
+            Value::Array(items) if items.len() <= MAX_ITEMS => {
+                let mut keys = [None; MAX_ITEMS];
+                for (key, item) in keys.iter_mut().zip(items) {
+                    *key = item.as_str().map(Key::of);
+                }
+                for (k, id, at) in &self.has {
+                    match keys.contains(&Some(*k)) {
+                        true if k.len > 8 => out.put(generic(*at)),
+                        yes => out.set(*id, yes),
                     }
                 }
             }
-            _ => self.strs.iter().filter_map(|(_, _, at)| generic(*at)).for_each(|(id, yes)| set(id, yes)),
+            _ => self.has.iter().for_each(|(.., at)| out.put(generic(*at))),
         }
-        self.rest.iter().filter_map(|at| generic(*at)).for_each(|(id, yes)| set(id, yes));
+        self.rest.iter().for_each(|at| out.put(generic(*at)));
+        out.flush();
+    }
+}
+
+/// Writes answer bits a word at a time: a path's probes mostly have nearby numbers, and setting
+/// bits in memory one by one makes each answer wait for the previous one's store.
+struct Bits<'t> {
+    truths: &'t mut [u64],
+    /// The word being written, its bits answered and their answers.
+    word: usize,
+    mask: u64,
+    bits: u64,
+}
+
+impl Bits<'_> {
+    /// Answers probe `id` (numbers past the end of `truths` are skipped). Answers of one
+    /// number are ORed until the word is written.
+    fn set(&mut self, id: usize, yes: bool) {
+        if id / 64 != self.word {
+            self.flush();
+            self.word = id / 64;
+        }
+        self.mask |= 1 << (id % 64);
+        self.bits |= u64::from(yes) << (id % 64);
+    }
+
+    fn put(&mut self, (id, yes): (usize, bool)) {
+        self.set(id, yes);
+    }
+
+    fn flush(&mut self) {
+        if let Some(w) = self.truths.get_mut(self.word) {
+            *w = (*w & !self.mask) | self.bits;
+        }
+        (self.mask, self.bits) = (0, 0);
     }
 }
