@@ -44,7 +44,8 @@ pub(crate) enum Node {
 #[derive(Debug, Clone)]
 pub(crate) struct Test {
     pub(crate) path: Arc<Slot>,
-    /// The probe's number among its owner's probes (the same probe, the same number).
+    /// The probe's number among its owner's probes (the same probe, the same number), when
+    /// listed.
     pub(crate) id: usize,
     /// Whether the probe is listed with its path's (see [`Owner`]).
     pub(crate) listed: bool,
@@ -110,7 +111,8 @@ const MAX_PROBES: usize = 256;
 pub(crate) struct Interner {
     owner: Arc<Owner>,
     slots: BTreeMap<Box<str>, Arc<Slot>>,
-    next_probe: usize,
+    /// The next word of answer bits to give a path (see [`Interner::probe`]).
+    next_word: usize,
 }
 
 impl Interner {
@@ -129,18 +131,15 @@ impl Interner {
         slot
     }
 
-    /// A new probe number.
-    fn next(&mut self) -> usize {
-        self.next_probe += 1;
-        self.next_probe - 1
-    }
-
     /// The number of `probe` of `slot`'s path, a new one if it is new, and whether it is listed
-    /// among the path's probes (answered with them).
+    /// among the path's probes (answered with them; the number means nothing otherwise).
+    ///
+    /// A path's probes are numbered in words of 64 of its own, so that its answers fill a few
+    /// words that a scope writes whole (see [`Listed::answer`]).
     fn probe(&mut self, slot: &Slot, probe: &Probe) -> (usize, bool) {
         let owner = self.owner.clone();
         let mut probes = owner.probes.lock().ok();
-        let Some(Probes { by_slot, tree }) = probes.as_deref_mut() else { return (self.next(), false) };
+        let Some(Probes { by_slot, tree }) = probes.as_deref_mut() else { return (usize::MAX, false) };
         if by_slot.len() <= slot.index {
             by_slot.resize_with(slot.index + 1, Listed::default);
         }
@@ -148,9 +147,15 @@ impl Interner {
         if let Some(id) = known.as_ref().and_then(|k| k.find(probe)) {
             return (id, true);
         }
-        let id = self.next();
         match known.filter(|k| k.len() < MAX_PROBES) {
             Some(known) => {
+                let id = match known.len() % 64 {
+                    0 => {
+                        self.next_word += 1;
+                        (self.next_word - 1) * 64
+                    }
+                    _ => known.last_id() + 1,
+                };
                 if known.len() == 0 {
                     tree.insert(&slot.segs, slot.index);
                 }
@@ -159,7 +164,7 @@ impl Interner {
                 self.owner.version.fetch_add(1, Ordering::Release);
                 (id, true)
             }
-            None => (id, false),
+            None => (usize::MAX, false),
         }
     }
 }

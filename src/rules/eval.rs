@@ -190,8 +190,8 @@ impl<'d> Known<'d> {
 
     #[inline(never)]
     fn sweep(&mut self, owner: &Owner, data: &'d Value, version: usize) {
-        let Ok(probes) = owner.probes.lock() else { return };
-        let probes = &*probes;
+        let Ok(mut probes) = owner.probes.lock() else { return };
+        let probes = &mut *probes;
         let last = probes.by_slot.iter().map(Listed::last_id).max().unwrap_or(0).min(MAX_ANSWERS - 1);
         if self.truths.len() <= last / 64 {
             self.truths.resize(last / 64 + 1, 0);
@@ -209,10 +209,11 @@ impl<'d> Known<'d> {
                 *f = Some(v);
             }
         });
-        for (index, listed) in probes.by_slot.iter().enumerate() {
+        for (index, listed) in probes.by_slot.iter_mut().enumerate() {
             if self.batched.get(index).is_some_and(|done| *done >= listed.len()) || listed.len() == 0 {
                 continue;
             }
+            listed.prepare();
             match self.find_at(index, listed.segs(), data) {
                 Some(found) => listed.answer(found.unwrap_or(&NULL), &mut self.truths),
                 // A computed value (a string's `length`…), not remembered but answered.
@@ -244,8 +245,9 @@ impl<'d> Known<'d> {
     #[inline(never)]
     fn answer_all(&mut self, slot: &Slot, data: &'d Value) -> Option<()> {
         let found = self.find(slot, data)?;
-        let probes = slot.owner.probes.lock().ok()?;
-        let Some(listed) = probes.by_slot.get(slot.index) else { return Some(()) };
+        let mut probes = slot.owner.probes.lock().ok()?;
+        let Some(listed) = probes.by_slot.get_mut(slot.index) else { return Some(()) };
+        listed.prepare();
         let last = listed.last_id().min(MAX_ANSWERS - 1);
         if self.truths.len() <= last / 64 {
             self.truths.resize(last / 64 + 1, 0);

@@ -82,7 +82,7 @@ struct Equal {
 /// A string's length and first eight bytes (as a big-endian number): equal keys of strings of
 /// at most eight bytes mean equal strings (most constants, values and object keys are that
 /// short), unequal keys unequal strings, and comparing keys orders such strings as their bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Key {
     head: u64,
     len: usize,
@@ -115,6 +115,7 @@ impl Key {
 }
 
 /// A value found at a path, sorted once for all of the path's probes.
+#[derive(Clone, Copy)]
 pub(crate) enum Seen<'v> {
     Num(f64),
     Str(&'v str, Key),
@@ -232,6 +233,109 @@ pub(crate) struct Listed {
     has: Vec<(Key, usize, usize)>,
     /// … and the indexes in `probes` of all the others.
     rest: Vec<usize>,
+    /// Made by [`Listed::prepare`] after the last probe was listed.
+    index: Option<Box<Index>>,
+}
+
+/// What answers a path's numeric comparisons and its string equalities in a few steps however
+/// many there are: a decision's answers then cost a search and a few word writes per path
+/// instead of a comparison per probe.
+///
+/// Its size is bounded by the path's probes: at most 4 words (256 probes) for each of at most
+/// 1,025 regions.
+#[derive(Debug)]
+struct Index {
+    /// The answer words of the path's probes (its own: see `Interner::probe`).
+    words: Box<[usize]>,
+    /// By word: the bits of the numeric comparisons, …
+    num_bits: Box<[u64]>,
+    /// … the finite points where any of their answers changes, sorted, …
+    bounds: Box<[f64]>,
+    /// … and their answers in each region of the line: below the first point, at it, between it
+    /// and the next, …, above the last; a word of `words` each.
+    regions: Box<[u64]>,
+    /// By word: the bits of the string equalities, their answers when the value is none of
+    /// their strings, …
+    str_bits: Box<[u64]>,
+    str_none: Box<[u64]>,
+    /// … and the entries of `strs` sorted by key.
+    by_key: Box<[(Equal, usize, usize)]>,
+}
+
+impl Index {
+    fn of(listed: &Listed) -> Index {
+        let mut words: Vec<usize> = listed.probes.iter().map(|(_, id)| id / 64).collect();
+        words.sort_unstable();
+        words.dedup();
+        let mask = |answers: &mut dyn Iterator<Item = (usize, bool)>| {
+            let mut m = vec![0u64; words.len()];
+            for (id, yes) in answers {
+                if let (true, Some(at)) = (yes, words.iter().position(|w| *w == id / 64)) {
+                    if let Some(w) = m.get_mut(at) {
+                        *w |= 1 << (id % 64);
+                    }
+                }
+            }
+            m
+        };
+        let mut bounds: Vec<f64> =
+            listed.nums.iter().flat_map(|(b, ..)| [b.lo, b.hi]).filter(|p| p.is_finite()).collect();
+        bounds.sort_unstable_by(f64::total_cmp);
+        bounds.dedup_by(|a, b| a == b);
+        let mut regions = Vec::with_capacity((2 * bounds.len() + 1) * words.len());
+        for r in 0..=2 * bounds.len() {
+            let i = r / 2;
+            let x = match (r % 2, i.checked_sub(1).and_then(|j| bounds.get(j)), bounds.get(i)) {
+                (1, _, Some(at)) => *at,
+                (_, Some(lo), Some(hi)) => lo / 2.0 + hi / 2.0,
+                (_, None, _) => f64::NEG_INFINITY,
+                _ => f64::INFINITY,
+            };
+            regions.extend(mask(&mut listed.nums.iter().map(|(b, id, _)| (*id, b.holds(x)))));
+        }
+        let mut by_key = listed.strs.clone();
+        by_key.sort_by_key(|(e, ..)| e.key);
+        Index {
+            num_bits: mask(&mut listed.nums.iter().map(|(_, id, _)| (*id, true))).into(),
+            str_bits: mask(&mut listed.strs.iter().map(|(_, id, _)| (*id, true))).into(),
+            str_none: mask(&mut listed.strs.iter().map(|(e, id, _)| (*id, e.flip))).into(),
+            words: words.into(),
+            bounds: bounds.into(),
+            regions: regions.into(),
+            by_key: by_key.into(),
+        }
+    }
+
+    /// Sets the bits `bits` of the path's words to `answers`.
+    fn write(&self, truths: &mut [u64], bits: &[u64], answers: &[u64]) {
+        for ((w, bits), answers) in self.words.iter().zip(bits).zip(answers) {
+            if let Some(t) = truths.get_mut(*w) {
+                *t = (*t & !bits) | answers;
+            }
+        }
+    }
+
+    /// The string equalities' answers on a string of key `found`, at most eight bytes long.
+    fn strings(&self, found: Key, truths: &mut [u64]) {
+        self.write(truths, &self.str_bits, &self.str_none);
+        let from = self.by_key.partition_point(|(e, ..)| e.key < found);
+        let mut out = Bits { truths, word: usize::MAX, mask: 0, bits: 0 };
+        // Entries of one `in` share a bit: it is set when one of them matches.
+        for (e, id, _) in self.by_key.iter().skip(from).take_while(|(e, ..)| e.key == found) {
+            out.set(*id, !e.flip);
+        }
+        out.flush();
+    }
+
+    /// The numeric comparisons' answers on `x` (not NaN).
+    fn numbers(&self, x: f64, truths: &mut [u64]) {
+        let i = self.bounds.partition_point(|p| *p < x);
+        let r = 2 * i + usize::from(self.bounds.get(i) == Some(&x));
+        let n = self.words.len();
+        if let Some(answers) = self.regions.get(r * n..(r + 1) * n) {
+            self.write(truths, &self.num_bits, answers);
+        }
+    }
 }
 
 /// Arrays longer than this are answered by the generic `in` (their strings' keys are made
@@ -262,6 +366,7 @@ impl Listed {
         if self.segs.is_empty() {
             self.segs = segs.into();
         }
+        self.index = None;
         let at = self.probes.len();
         match &probe.fast {
             Fast::Num(b) => self.nums.push((*b, id, at)),
@@ -276,18 +381,42 @@ impl Listed {
         self.probes.push((probe, id));
     }
 
+    /// Makes the path's [`Index`] if probes were listed since it was made.
+    pub(crate) fn prepare(&mut self) {
+        if self.index.is_none() {
+            self.index = Some(Box::new(Index::of(self)));
+        }
+    }
+
     /// Sets each probe's bit in `truths` (by probe number; numbers past its end are skipped) to
     /// its answer on `v`, the path's value.
     pub(crate) fn answer(&self, v: &Value, truths: &mut [u64]) {
         let seen = Seen::of(v);
+        // What the index answers: numbers (not NaN), and strings whose key is the whole string.
+        let (mut by_region, mut by_key) = (false, false);
+        if let Some(index) = self.index.as_deref() {
+            match seen {
+                Seen::Num(x) if !x.is_nan() => {
+                    index.numbers(x, truths);
+                    by_region = true;
+                }
+                Seen::Str(_, found) if found.len <= 8 => {
+                    index.strings(found, truths);
+                    by_key = true;
+                }
+                _ => {}
+            }
+        }
         let mut out = Bits { truths, word: usize::MAX, mask: 0, bits: 0 };
         let generic =
             |at: usize| self.probes.get(at).map_or((usize::MAX, false), |(p, id)| (*id, p.answer(v, &seen)));
         match seen {
+            _ if by_region => {}
             Seen::Num(x) => self.nums.iter().for_each(|(b, id, _)| out.set(*id, b.holds(x))),
             _ => self.nums.iter().for_each(|(.., at)| out.put(generic(*at))),
         }
         match seen {
+            _ if by_key => {}
             // Entries of one `in` share a bit: it is set when one of them matches.
             Seen::Str(_, found) => self.strs.iter().for_each(|(e, id, at)| match e.key == found {
                 true if found.len > 8 => out.put(generic(*at)),

@@ -701,3 +701,48 @@ fn a_scope_answers_every_listed_probe_once_and_again_after_more_are_listed() {
         assert_eq!(answers, fresh, "{data}");
     }
 }
+
+#[test]
+fn a_paths_probes_answered_together_answer_as_the_generic_operations() {
+    // Many probes of one path, answered through its index (numbers by region, strings by key),
+    // for values at, between, beside and beyond their constants, and of every other kind.
+    let numbers: [f64; 7] = [-3.0, -1.0, 0.0, 0.5, 2.0, 7.0, 1e9];
+    let strings = ["a", "ab", "abcdefghi", "abcdefghij", "abcdefghik", "US", "CA"];
+    let mut constants: Vec<Value> = numbers.iter().map(|n| json!(n)).collect();
+    constants.extend(strings.iter().map(|s| json!(s)));
+    constants.extend([json!(["US", "CA"]), json!(["ab", "abcdefghij"]), json!(true), json!("1")]);
+    let mut values: Vec<Value> = (-24..=44).map(|i| json!(f64::from(i) / 4.0)).collect();
+    values.extend(numbers.iter().flat_map(|n| [json!(n.next_up()), json!(n.next_down())]));
+    values.extend([json!(1e300), json!(-1e300), json!(-0.0)]);
+    values.extend(strings.iter().map(|s| json!(s)));
+    values.extend([json!("abcdefghz"), json!("abcdefghix"), json!(""), json!("zz"), json!("1")]);
+    values.extend([json!(["a", "US"]), json!([]), json!(true), json!(false), json!(null), json!({})]);
+    let ops = ["==", "===", "!=", "!==", ">", ">=", "<", "<=", "in"];
+    let shared = Paths::default();
+    let names = Names { paths: Some(&shared), ..Names::default() };
+    let compile = |rule: &Value| Rule::compile(rule, &names).unwrap_or_else(|e| panic!("{rule}: {e}"));
+    // Each path holds the probes of one operation (both ways round) and of every constant, and
+    // "all" holds them all.
+    let mut rules = Vec::new();
+    for k in &constants {
+        for op in ops {
+            for path in [op, "all"] {
+                let (var, other) = (json!({ "var": path }), json!({"var": "k"}));
+                rules.push((compile(&json!({op: [var, k]})), json!({op: [{"var": "x"}, other]}), k));
+                rules.push((compile(&json!({op: [k, var]})), json!({op: [other, {"var": "x"}]}), k));
+            }
+        }
+    }
+    for x in &values {
+        let mut data = json!({ "all": x });
+        for op in ops {
+            data[op] = x.clone();
+        }
+        let scope = Scope::new(&data, 0, &[]);
+        for (rule, generic, k) in &rules {
+            let with_k = json!({"x": x, "k": k});
+            let expected = compile(generic).test(&Scope::new(&with_k, 0, &[]));
+            assert_eq!(rule.test(&scope), expected, "{generic} with x = {x}, k = {k}");
+        }
+    }
+}
