@@ -90,11 +90,17 @@ pub(crate) struct Key {
 
 impl Key {
     pub(crate) fn of(s: &str) -> Key {
-        let mut head = [0u8; 8];
-        // A loop rather than a copy of a slice, which would be a call to `memcpy` in Wasm.
-        for (h, b) in head.iter_mut().zip(s.as_bytes()) {
-            *h = *b;
-        }
+        let head = match s.as_bytes().first_chunk::<8>() {
+            Some(head) => *head,
+            None => {
+                let mut head = [0u8; 8];
+                // A loop rather than a copy of a slice, which would be a call to `memcpy`.
+                for (h, b) in head.iter_mut().zip(s.as_bytes()) {
+                    *h = *b;
+                }
+                head
+            }
+        };
         Key { head: u64::from_be_bytes(head), len: s.len() }
     }
 
@@ -434,6 +440,7 @@ impl Listed {
                 for (key, item) in keys.iter_mut().zip(items) {
                     *key = item.as_str().map(Key::of);
                 }
+                let keys = keys.get(..items.len()).unwrap_or_default();
                 for (k, id, at) in &self.has {
                     match keys.contains(&Some(*k)) {
                         true if k.len > 8 => out.put(generic(*at)),
