@@ -89,19 +89,21 @@ pub(crate) struct Key {
 }
 
 impl Key {
+    /// Made with loads and shifts: bytes copied to a buffer and read back as a number would
+    /// wait for the copy (no store-to-load forwarding), which cost more than the rest of a walk.
     pub(crate) fn of(s: &str) -> Key {
-        let head = match s.as_bytes().first_chunk::<8>() {
-            Some(head) => *head,
-            None => {
-                let mut head = [0u8; 8];
-                // A loop rather than a copy of a slice, which would be a call to `memcpy`.
-                for (h, b) in head.iter_mut().zip(s.as_bytes()) {
-                    *h = *b;
-                }
-                head
+        let b = s.as_bytes();
+        let byte = |i: usize, shift: u32| b.get(i).map_or(0, |x| u64::from(*x) << shift);
+        let head = match (b.first_chunk::<8>(), b.first_chunk::<4>(), b.last_chunk::<4>()) {
+            (Some(head), ..) => u64::from_be_bytes(*head),
+            // 4 to 7 bytes: the first four and the last four, which overlap.
+            (None, Some(first), Some(last)) => {
+                (u64::from(u32::from_be_bytes(*first)) << 32)
+                    | (u64::from(u32::from_be_bytes(*last)) << (64 - 8 * b.len()))
             }
+            _ => byte(0, 56) | byte(1, 48) | byte(2, 40),
         };
-        Key { head: u64::from_be_bytes(head), len: s.len() }
+        Key { head, len: s.len() }
     }
 
     /// Whether `s`, of key `key`, equals `k`, of key `self`.

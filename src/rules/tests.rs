@@ -746,3 +746,24 @@ fn a_paths_probes_answered_together_answer_as_the_generic_operations() {
         }
     }
 }
+
+#[test]
+fn string_keys_tell_short_strings_apart_and_order_them_as_bytes() {
+    use super::probe::Key;
+    let mut strings = vec![String::new()];
+    for len in 1..=10 {
+        for fill in ["a", "b", "\u{0}", "z"] {
+            for last in ["a", "b", "\u{0}", "é"] {
+                strings.push(format!("{}{last}", fill.repeat(len - 1)));
+            }
+        }
+    }
+    for a in &strings {
+        for b in &strings {
+            let (ka, kb) = (Key::of(a), Key::of(b));
+            let same_head = a.len() == b.len() && a.as_bytes().iter().take(8).eq(b.as_bytes().iter().take(8));
+            assert_eq!(ka == kb, same_head, "{a:?} {b:?}");
+            assert_eq!(ka.order(a, kb, b), a.as_bytes().cmp(b.as_bytes()), "{a:?} {b:?}");
+        }
+    }
+}
