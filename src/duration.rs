@@ -1,6 +1,7 @@
 //! Durations and windows (contract §0): `<n><unit>` with unit `s m h d`, or `lifetime`.
 
 use crate::error::{Error, ErrorKind};
+use crate::json;
 
 /// The longest window a computed aggregate may have.
 pub const MAX_WINDOW_MS: i64 = 90 * DAY;
@@ -22,7 +23,7 @@ pub fn parse_ms(text: &str) -> Result<i64, Error> {
         Error::new(
             ErrorKind::Invalid,
             "",
-            format!("{text:?} is not a duration like \"30m\", \"1h\" or \"7d\""),
+            format!("{} is not a duration like \"30m\", \"1h\" or \"7d\"", json::quoted(text)),
         )
     };
     let unit = match text.as_bytes().last() {
@@ -39,7 +40,11 @@ pub fn parse_ms(text: &str) -> Result<i64, Error> {
     // At most six ASCII digits: no overflow.
     let n = digits.bytes().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
     if n == 0 {
-        return Err(Error::new(ErrorKind::Invalid, "", format!("duration {text:?} must be positive")));
+        return Err(Error::new(
+            ErrorKind::Invalid,
+            "",
+            format!("duration {} must be positive", json::quoted(text)),
+        ));
     }
     Ok(n * unit)
 }
@@ -54,7 +59,7 @@ pub fn parse_window(text: &str, max_ms: Option<i64>) -> Result<Window, Error> {
         Some(max) if ms > max => Err(Error::new(
             ErrorKind::Invalid,
             "",
-            format!("window {text:?} is longer than the {} days allowed", max / DAY),
+            format!("window {} is longer than the {} days allowed", json::quoted(text), max / DAY),
         )),
         _ => Ok(Window::Ms(ms)),
     }

@@ -262,6 +262,12 @@ fn write_number(out: &mut String, n: &Number) {
     let _ = write!(out, "{n}");
 }
 
+/// `s` as a JSON string, for messages (`format!("{s:?}")` would bring Rust's debug formatting
+/// and its Unicode tables into the SDK).
+pub fn quoted(s: &str) -> String {
+    written(|out| write_str(out, s))
+}
+
 /// Appends a JSON string: quotes, backslashes and control characters escaped as serde_json does.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');

@@ -4,6 +4,7 @@
 //! Profile fragments are checked against a shape too (`profile::fragment`), before they are read.
 
 use crate::error::{pointer_token, Error, ErrorKind};
+use crate::json;
 use crate::profile::event::is_identifier;
 use serde_json::{json, Map, Value};
 
@@ -165,7 +166,7 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
             Some(s) => errors.push(Error::new(
                 ErrorKind::Invalid,
                 at,
-                format!("{s:?} is not an identifier ([A-Za-z0-9_.:-]{{1,128}})"),
+                format!("{} is not an identifier ([A-Za-z0-9_.:-]{{1,128}})", json::quoted(s)),
             )),
             None => wrong(errors, "an identifier string"),
         },
@@ -231,7 +232,7 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
                     errors.push(Error::new(
                         ErrorKind::Invalid,
                         here.clone(),
-                        format!("{key:?} is not an identifier ([A-Za-z0-9_.:-]{{1,128}})"),
+                        format!("{} is not an identifier ([A-Za-z0-9_.:-]{{1,128}})", json::quoted(key)),
                     ));
                 }
                 walk(v, inner, &here, errors);

@@ -272,8 +272,8 @@ struct Index {
 
 impl Index {
     fn of(listed: &Listed) -> Index {
+        // Numbers grow as probes are listed: the words come in order.
         let mut words: Vec<usize> = listed.probes.iter().map(|(_, id)| id / 64).collect();
-        words.sort_unstable();
         words.dedup();
         let mask = |answers: &mut dyn Iterator<Item = (usize, bool)>| {
             let mut m = vec![0u64; words.len()];
@@ -288,7 +288,7 @@ impl Index {
         };
         let mut bounds: Vec<f64> =
             listed.nums.iter().flat_map(|(b, ..)| [b.lo, b.hi]).filter(|p| p.is_finite()).collect();
-        bounds.sort_unstable_by(f64::total_cmp);
+        crate::util::sort_by(&mut bounds, f64::total_cmp);
         bounds.dedup_by(|a, b| a == b);
         let mut regions = Vec::with_capacity((2 * bounds.len() + 1) * words.len());
         for r in 0..=2 * bounds.len() {
@@ -302,7 +302,7 @@ impl Index {
             regions.extend(mask(&mut listed.nums.iter().map(|(b, id, _)| (*id, b.holds(x)))));
         }
         let mut by_key = listed.strs.clone();
-        by_key.sort_by_key(|(e, ..)| e.key);
+        crate::util::sort_by(&mut by_key, |(a, ..), (b, ..)| a.key.cmp(&b.key));
         Index {
             num_bits: mask(&mut listed.nums.iter().map(|(_, id, _)| (*id, true))).into(),
             str_bits: mask(&mut listed.strs.iter().map(|(_, id, _)| (*id, true))).into(),

@@ -10,7 +10,7 @@ use super::compile::Seg;
 use super::probe::Key;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 /// Paths deeper than this are left to the search (bounds the walk's recursion).
 const MAX_SEGS: usize = 32;
@@ -52,14 +52,15 @@ impl Tree {
     /// need the general lookup. Nor is any path when serde_json's maps do not keep their keys
     /// in order (built with `preserve_order`).
     pub(crate) fn walk<'d>(&self, v: &'d Value, found: &mut impl FnMut(usize, Option<&'d Value>)) {
-        static SORTED: OnceLock<bool> = OnceLock::new();
-        let sorted = SORTED.get_or_init(|| {
+        // 0: not known yet, 1: in order, 2: not.
+        static SORTED: AtomicU8 = AtomicU8::new(0);
+        if SORTED.load(Relaxed) == 0 {
             let mut m = Map::new();
             m.insert("b".into(), Value::Null);
             m.insert("a".into(), Value::Null);
-            m.keys().next().is_some_and(|k| k == "a")
-        });
-        if *sorted {
+            SORTED.store(if m.keys().next().is_some_and(|k| k == "a") { 1 } else { 2 }, Relaxed);
+        }
+        if SORTED.load(Relaxed) == 1 {
             self.visit(v, found);
         }
     }
