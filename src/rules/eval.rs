@@ -181,16 +181,15 @@ impl<'d> Known<'d> {
     /// most of its bundle's probes anyway; answering them in one sweep saves a check per path
     /// of every rule evaluated.
     #[inline]
-    fn prime(&mut self, owner: &Owner, data: &'d Value) {
+    /// Whether the answers are there (not when the owner's lock is poisoned).
+    fn prime(&mut self, owner: &Owner, data: &'d Value) -> bool {
         let version = owner.version.load(std::sync::atomic::Ordering::Acquire);
-        if self.primed != version {
-            self.sweep(owner, data, version);
-        }
+        self.primed == version || self.sweep(owner, data, version)
     }
 
     #[inline(never)]
-    fn sweep(&mut self, owner: &Owner, data: &'d Value, version: usize) {
-        let Ok(mut probes) = owner.probes.lock() else { return };
+    fn sweep(&mut self, owner: &Owner, data: &'d Value, version: usize) -> bool {
+        let Ok(mut probes) = owner.probes.lock() else { return false };
         let probes = &mut *probes;
         let last = probes.by_slot.iter().map(Listed::last_id).max().unwrap_or(0).min(MAX_ANSWERS - 1);
         if self.truths.len() <= last / 64 {
@@ -227,6 +226,7 @@ impl<'d> Known<'d> {
             }
         }
         self.primed = version;
+        true
     }
 
     /// Answers every listed probe of `slot`'s path, once per scope; `None` when the path ends
@@ -426,7 +426,9 @@ pub(crate) fn run_dnf(d: &Dnf, scope: &Scope) -> Option<bool> {
         return None;
     }
     let mut known = memo.known.try_borrow_mut().ok()?;
-    known.prime(&d.owner, scope.data);
+    if !known.prime(&d.owner, scope.data) {
+        return None;
+    }
     let truths = &known.truths;
     Some(d.terms.iter().any(|term| {
         term.iter().all(|&(word, yes, no)| {
