@@ -99,8 +99,6 @@ pub(crate) struct Slot {
     pub(crate) index: usize,
     pub(crate) segs: Box<[Seg]>,
     pub(crate) owner: Arc<Owner>,
-    /// How many probes the owner lists for this path (it grows while rules compile).
-    pub(crate) listed: AtomicUsize,
 }
 
 /// Probes of one path past this many are not shared (bounds the compile-time search).
@@ -121,12 +119,7 @@ impl Interner {
             return slot.clone();
         }
         let segs = path.split('.').map(|k| Seg { key: k.into(), index: eval::array_index(k) }).collect();
-        let slot = Arc::new(Slot {
-            index: self.slots.len(),
-            segs,
-            owner: self.owner.clone(),
-            listed: AtomicUsize::new(0),
-        });
+        let slot = Arc::new(Slot { index: self.slots.len(), segs, owner: self.owner.clone() });
         self.slots.insert(path.into(), slot.clone());
         slot
     }
@@ -160,7 +153,6 @@ impl Interner {
                     tree.insert(&slot.segs, slot.index);
                 }
                 known.push(&slot.segs, probe.clone(), id);
-                slot.listed.store(known.len(), Ordering::Release);
                 self.owner.version.fetch_add(1, Ordering::Release);
                 (id, true)
             }

@@ -128,19 +128,18 @@ pub(crate) struct Memo<'d> {
 struct Known<'d> {
     /// By [`Slot::index`]: `None` until looked up, then what the path found (`None`: nothing).
     found: Vec<Option<Option<&'d Value>>>,
-    /// By slot index: how many of the path's listed probes are answered in `truths` (rules
-    /// compiled after a scope was made can list more).
-    batched: Vec<usize>,
-    /// By probe number, a bit each: the answers of the listed probes of batched paths.
+    /// By probe number, a bit each: the answers of the listed probes, once swept.
     truths: Vec<u64>,
-    /// The owner's [`Owner::version`] when every listed probe was last answered.
+    /// The owner's [`Owner::version`] when every listed probe was last answered (rules
+    /// compiled after a scope swept list more).
     primed: usize,
 }
 
 /// Slots and probes past these numbers are evaluated every time instead of remembered (bounds
-/// the memo).
+/// the memo: at most 32 KB of answers per scope). A path's probes are numbered in words of its
+/// own, so this is a word for each of `MAX_SLOTS` paths.
 const MAX_SLOTS: usize = 4096;
-const MAX_ANSWERS: usize = 1 << 16;
+const MAX_ANSWERS: usize = 64 * MAX_SLOTS;
 
 impl<'d> Memo<'d> {
     fn owns(&self, owner: &Arc<Owner>) -> bool {
@@ -168,7 +167,7 @@ impl<'d> Memo<'d> {
             return None;
         }
         let mut known = self.known.try_borrow_mut().ok()?;
-        if t.listed && t.id < MAX_ANSWERS && known.batch(&t.path, data).is_some() {
+        if t.listed && t.id < MAX_ANSWERS && known.prime(&t.path.owner, data) {
             return known.truth(t.id);
         }
         Some(t.probe.check_value(known.find(&t.path, data)?.unwrap_or(&NULL)))
@@ -176,29 +175,28 @@ impl<'d> Memo<'d> {
 }
 
 impl<'d> Known<'d> {
-    /// Answers every listed probe of every path of `owner` (once per scope, and again when
-    /// more were listed since), so that a disjunction needs no check per path. A decision asks
-    /// most of its bundle's probes anyway; answering them in one sweep saves a check per path
-    /// of every rule evaluated.
+    /// Whether every listed probe of `owner`'s paths is answered in `truths`: once per scope,
+    /// and again when more were listed since (not when the owner's lock is poisoned).
     #[inline]
-    /// Whether the answers are there (not when the owner's lock is poisoned).
     fn prime(&mut self, owner: &Owner, data: &'d Value) -> bool {
         let version = owner.version.load(std::sync::atomic::Ordering::Acquire);
         self.primed == version || self.sweep(owner, data, version)
     }
 
+    /// Answers every listed probe of every path in one sweep: the paths found in one walk of
+    /// the data, each path's probes through its index. A decision asks most of its bundle's
+    /// probes anyway, and answering them all at once spares every rule a check per path.
     #[inline(never)]
     fn sweep(&mut self, owner: &Owner, data: &'d Value, version: usize) -> bool {
         let Ok(mut probes) = owner.probes.lock() else { return false };
         let probes = &mut *probes;
-        let last = probes.by_slot.iter().map(Listed::last_id).max().unwrap_or(0).min(MAX_ANSWERS - 1);
-        if self.truths.len() <= last / 64 {
-            self.truths.resize(last / 64 + 1, 0);
+        // Paths whose probe numbers are past the bound are left to be answered one by one.
+        let last = probes.by_slot.iter().map(Listed::last_id).filter(|id| *id < MAX_ANSWERS).max();
+        let words = last.map_or(0, |id| id / 64 + 1);
+        if self.truths.len() < words {
+            self.truths.resize(words, 0);
         }
         let slots = probes.by_slot.len().min(MAX_SLOTS);
-        if self.batched.len() < slots {
-            self.batched.resize(slots, 0);
-        }
         if self.found.len() < slots {
             self.found.resize(slots, None);
         }
@@ -209,10 +207,9 @@ impl<'d> Known<'d> {
             }
         });
         for (index, listed) in probes.by_slot.iter_mut().enumerate() {
-            if self.batched.get(index).is_some_and(|done| *done >= listed.len()) || listed.len() == 0 {
+            if listed.len() == 0 || listed.last_id() >= MAX_ANSWERS {
                 continue;
             }
-            listed.prepare();
             match self.find_at(index, listed.segs(), data) {
                 Some(found) => listed.answer(found.unwrap_or(&NULL), &mut self.truths),
                 // A computed value (a string's `length`…), not remembered but answered.
@@ -221,47 +218,9 @@ impl<'d> Known<'d> {
                     None => listed.answer(&NULL, &mut self.truths),
                 },
             }
-            if let Some(done) = self.batched.get_mut(index) {
-                *done = listed.len();
-            }
         }
         self.primed = version;
         true
-    }
-
-    /// Answers every listed probe of `slot`'s path, once per scope; `None` when the path ends
-    /// in something computed (then its probes are answered one by one).
-    #[inline]
-    fn batch(&mut self, slot: &Slot, data: &'d Value) -> Option<()> {
-        let done = self.batched.get(slot.index).copied().unwrap_or(0);
-        if done >= slot.listed.load(std::sync::atomic::Ordering::Acquire) {
-            return Some(());
-        }
-        self.answer_all(slot, data)
-    }
-
-    /// [`Known::batch`] when `slot`'s listed probes are not all answered (all are, again: an
-    /// answer does not change).
-    #[inline(never)]
-    fn answer_all(&mut self, slot: &Slot, data: &'d Value) -> Option<()> {
-        let found = self.find(slot, data)?;
-        let mut probes = slot.owner.probes.lock().ok()?;
-        let Some(listed) = probes.by_slot.get_mut(slot.index) else { return Some(()) };
-        listed.prepare();
-        let last = listed.last_id().min(MAX_ANSWERS - 1);
-        if self.truths.len() <= last / 64 {
-            self.truths.resize(last / 64 + 1, 0);
-        }
-        listed.answer(found.unwrap_or(&NULL), &mut self.truths);
-        if slot.index < MAX_SLOTS {
-            if self.batched.len() <= slot.index {
-                self.batched.resize(slot.index + 1, 0);
-            }
-            if let Some(b) = self.batched.get_mut(slot.index) {
-                *b = listed.len();
-            }
-        }
-        Some(())
     }
 
     fn truth(&self, id: usize) -> Option<bool> {
@@ -298,8 +257,8 @@ impl<'d> Known<'d> {
 
 /// A rule made only of listed [`Test`]s joined by `and`, `or` and `!` (the shape of most
 /// audiences and eligibility rules), as a disjunction of conjunctions over the tests' answers.
-/// It is answered from the answer bits of the paths it reads, a few word operations per
-/// conjunction, with no tree to walk and no branch per test.
+/// It is answered from the answer bits a scope's sweep wrote for every listed probe, a few word
+/// operations per conjunction, with no tree to walk and no branch per test.
 #[derive(Debug, Clone)]
 pub(crate) struct Dnf {
     /// The rules whose probe numbers it uses.
@@ -419,7 +378,8 @@ fn conjoin(x: &Conjunction, y: &Conjunction) -> Option<Option<Conjunction>> {
 }
 
 /// A disjunction's truth over `scope`; `None` when the scope cannot answer it from memory (its
-/// tests belong to rules it does not remember, or a path ends in something computed).
+/// tests belong to rules it does not remember, its memory is in use, or the owner's lock is
+/// poisoned): the rule is then walked as a tree.
 pub(crate) fn run_dnf(d: &Dnf, scope: &Scope) -> Option<bool> {
     let memo = &scope.memo;
     if !memo.owns(&d.owner) {

@@ -153,7 +153,10 @@ impl Probe {
             }
             Value::String(k) if equality => Fast::Str(Equal { key: Key::of(k), flip }),
             Value::Bool(k) if equality => Fast::Bool(!flip, *k),
-            Value::Array(items) if op == Op::In && path_first && items.iter().all(Value::is_string) => {
+            // (An empty list is in `rest`: a probe with no entry would never have its bit written.)
+            Value::Array(items)
+                if op == Op::In && path_first && !items.is_empty() && items.iter().all(Value::is_string) =>
+            {
                 Fast::OneOf(items.iter().map(|i| Key::of(i.as_str().unwrap_or_default())).collect())
             }
             Value::String(k) if op == Op::In && !path_first => Fast::Has(Key::of(k)),
@@ -219,8 +222,9 @@ fn turned(op: Op) -> Op {
     }
 }
 
-/// The distinct probes of one path, numbered, and grouped by how they are answered: a scope
-/// answers all of them in one pass when it first reads the path ([`Listed::answer`]).
+/// The distinct probes of one path, numbered, and grouped by how they are answered: a scope's
+/// sweep answers all of them at once ([`Listed::answer`]), numbers and strings through the
+/// path's [`Index`], booleans and arrays by group, the rest one by one.
 ///
 /// Why groups: a loop over probes of one kind runs without a branch per probe. The answer of
 /// probes of mixed kinds is a jump per probe, and mispredicted jumps were most of the time.
@@ -257,7 +261,7 @@ struct Index {
     words: Box<[usize]>,
     /// By word: the bits of the numeric comparisons, …
     num_bits: Box<[u64]>,
-    /// … the finite points where any of their answers changes, sorted, …
+    /// … the points where any of their answers changes, sorted, …
     bounds: Box<[f64]>,
     /// … and their answers in each region of the line: below the first point, at it, between it
     /// and the next, …, above the last; a word of `words` each.
@@ -286,18 +290,19 @@ impl Index {
             }
             m
         };
-        let mut bounds: Vec<f64> =
-            listed.nums.iter().flat_map(|(b, ..)| [b.lo, b.hi]).filter(|p| p.is_finite()).collect();
+        let mut bounds: Vec<f64> = listed.nums.iter().flat_map(|(b, ..)| [b.lo, b.hi]).collect();
         crate::util::sort_by(&mut bounds, f64::total_cmp);
         bounds.dedup_by(|a, b| a == b);
         let mut regions = Vec::with_capacity((2 * bounds.len() + 1) * words.len());
         for r in 0..=2 * bounds.len() {
+            // A number of the region, finite where the region holds one (JSON numbers are).
             let i = r / 2;
             let x = match (r % 2, i.checked_sub(1).and_then(|j| bounds.get(j)), bounds.get(i)) {
                 (1, _, Some(at)) => *at,
-                (_, Some(lo), Some(hi)) => lo / 2.0 + hi / 2.0,
-                (_, None, _) => f64::NEG_INFINITY,
-                _ => f64::INFINITY,
+                (_, Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => lo / 2.0 + hi / 2.0,
+                (_, Some(lo), _) if lo.is_finite() => lo.next_up(),
+                (_, _, Some(hi)) if hi.is_finite() => hi.next_down(),
+                _ => 0.0,
             };
             regions.extend(mask(&mut listed.nums.iter().map(|(b, id, _)| (*id, b.holds(x)))));
         }
@@ -323,14 +328,25 @@ impl Index {
         }
     }
 
-    /// The string equalities' answers on a string of key `found`, at most eight bytes long.
-    fn strings(&self, found: Key, truths: &mut [u64]) {
+    /// The string equalities' answers on a string of key `found`: only the entries of that key
+    /// can match. A string of at most eight bytes matches them all; a longer one is compared
+    /// whole, by `whole` (the probe at an index in `probes`).
+    fn strings(&self, found: Key, truths: &mut [u64], whole: &dyn Fn(usize) -> Option<(usize, bool)>) {
         self.write(truths, &self.str_bits, &self.str_none);
         let from = self.by_key.partition_point(|(e, ..)| e.key < found);
         let mut out = Bits { truths, word: usize::MAX, mask: 0, bits: 0 };
+        let mut last = usize::MAX;
         // Entries of one `in` share a bit: it is set when one of them matches.
-        for (e, id, _) in self.by_key.iter().skip(from).take_while(|(e, ..)| e.key == found) {
-            out.set(*id, !e.flip);
+        for (e, id, at) in self.by_key.iter().skip(from).take_while(|(e, ..)| e.key == found) {
+            match found.len <= 8 {
+                true => out.set(*id, !e.flip),
+                // One comparison per probe, however many of its strings share the key.
+                false if *at != last => {
+                    last = *at;
+                    whole(*at).into_iter().for_each(|a| out.put(a));
+                }
+                false => {}
+            }
         }
         out.flush();
     }
@@ -389,52 +405,40 @@ impl Listed {
         self.probes.push((probe, id));
     }
 
-    /// Makes the path's [`Index`] if probes were listed since it was made.
-    pub(crate) fn prepare(&mut self) {
+    /// Sets each probe's bit in `truths` (by probe number; numbers past its end are skipped) to
+    /// its answer on `v`, the path's value; makes the path's [`Index`] first if probes were
+    /// listed since it was made.
+    pub(crate) fn answer(&mut self, v: &Value, truths: &mut [u64]) {
         if self.index.is_none() {
             self.index = Some(Box::new(Index::of(self)));
         }
-    }
-
-    /// Sets each probe's bit in `truths` (by probe number; numbers past its end are skipped) to
-    /// its answer on `v`, the path's value.
-    pub(crate) fn answer(&self, v: &Value, truths: &mut [u64]) {
+        let Some(index) = self.index.as_deref() else { return };
         let seen = Seen::of(v);
-        // What the index answers: numbers (not NaN), and strings whose key is the whole string.
-        let (mut by_region, mut by_key) = (false, false);
-        if let Some(index) = self.index.as_deref() {
-            match seen {
-                Seen::Num(x) if !x.is_nan() => {
-                    index.numbers(x, truths);
-                    by_region = true;
-                }
-                Seen::Str(_, found) if found.len <= 8 => {
-                    index.strings(found, truths);
-                    by_key = true;
-                }
-                _ => {}
+        let whole = |at: usize| self.probes.get(at).map(|(p, id)| (*id, p.answer(v, &seen)));
+        // The probes at `ats` one by one: entries of one `in` list come together, answered once.
+        let each = |out: &mut Bits, ats: &mut dyn Iterator<Item = usize>| {
+            let mut last = usize::MAX;
+            for at in ats.filter(|at| std::mem::replace(&mut last, *at) != *at) {
+                whole(at).into_iter().for_each(|a| out.put(a));
             }
+        };
+        match seen {
+            Seen::Num(x) if !x.is_nan() => index.numbers(x, truths),
+            Seen::Str(_, found) => index.strings(found, truths, &whole),
+            _ => {}
         }
         let mut out = Bits { truths, word: usize::MAX, mask: 0, bits: 0 };
-        let generic =
-            |at: usize| self.probes.get(at).map_or((usize::MAX, false), |(p, id)| (*id, p.answer(v, &seen)));
         match seen {
-            _ if by_region => {}
-            Seen::Num(x) => self.nums.iter().for_each(|(b, id, _)| out.set(*id, b.holds(x))),
-            _ => self.nums.iter().for_each(|(.., at)| out.put(generic(*at))),
+            Seen::Num(x) if !x.is_nan() => {}
+            _ => each(&mut out, &mut self.nums.iter().map(|(.., at)| *at)),
         }
         match seen {
-            _ if by_key => {}
-            // Entries of one `in` share a bit: it is set when one of them matches.
-            Seen::Str(_, found) => self.strs.iter().for_each(|(e, id, at)| match e.key == found {
-                true if found.len > 8 => out.put(generic(*at)),
-                same => out.set(*id, same != e.flip),
-            }),
-            _ => self.strs.iter().for_each(|(.., at)| out.put(generic(*at))),
+            Seen::Str(..) => {}
+            _ => each(&mut out, &mut self.strs.iter().map(|(.., at)| *at)),
         }
         match seen {
             Seen::Bool(x) => self.bools.iter().for_each(|(eq, k, id, _)| out.set(*id, (x == *k) == *eq)),
-            _ => self.bools.iter().for_each(|(.., at)| out.put(generic(*at))),
+            _ => each(&mut out, &mut self.bools.iter().map(|(.., at)| *at)),
         }
         match v {
             Value::Array(items) if items.len() <= MAX_ITEMS => {
@@ -445,14 +449,14 @@ impl Listed {
                 let keys = keys.get(..items.len()).unwrap_or_default();
                 for (k, id, at) in &self.has {
                     match keys.contains(&Some(*k)) {
-                        true if k.len > 8 => out.put(generic(*at)),
+                        true if k.len > 8 => whole(*at).into_iter().for_each(|a| out.put(a)),
                         yes => out.set(*id, yes),
                     }
                 }
             }
-            _ => self.has.iter().for_each(|(.., at)| out.put(generic(*at))),
+            _ => each(&mut out, &mut self.has.iter().map(|(.., at)| *at)),
         }
-        self.rest.iter().for_each(|at| out.put(generic(*at)));
+        each(&mut out, &mut self.rest.iter().copied());
         out.flush();
     }
 }

@@ -573,6 +573,20 @@ fn huge_inputs_stay_linear() {
     assert_eq!(wrapped, Value::Null);
     let shallow = json!({"xs": [1, 2, 3]});
     assert_eq!(run(json!({"reduce": [{"var": "xs"}, [{"var": "accumulator"}], 0]}), shallow), json!([[[0]]]));
+    // A long `in` list answers each probe once, not once per string (quadratic before): strings
+    // that share their length and first eight bytes with the value, and values of other kinds.
+    let list: Vec<Value> = (0..20_000).map(|i| json!(format!("prefix::{i:05}"))).collect();
+    let rule = Rule::compile(&json!({"in": [{"var": "c"}, list]}), &Names::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (c, expected) in [
+        (json!("prefix::19999"), true),
+        (json!("prefix::2000x"), false),
+        (json!(7), false),
+        (json!(null), false),
+    ] {
+        let data = json!({ "c": c });
+        assert_eq!(rule.test(&Scope::new(&data, 0, &[])), expected, "{c}");
+    }
     let long = "é".repeat(100_000);
     assert_eq!(run(json!({"substr": [long, -2]}), Value::Null), json!("éé"));
 }
@@ -706,14 +720,15 @@ fn a_scope_answers_every_listed_probe_once_and_again_after_more_are_listed() {
 fn a_paths_probes_answered_together_answer_as_the_generic_operations() {
     // Many probes of one path, answered through its index (numbers by region, strings by key),
     // for values at, between, beside and beyond their constants, and of every other kind.
-    let numbers: [f64; 7] = [-3.0, -1.0, 0.0, 0.5, 2.0, 7.0, 1e9];
+    let numbers: [f64; 9] = [-f64::MAX, -3.0, -1.0, 0.0, 0.5, 2.0, 7.0, 1e9, f64::MAX];
     let strings = ["a", "ab", "abcdefghi", "abcdefghij", "abcdefghik", "US", "CA"];
     let mut constants: Vec<Value> = numbers.iter().map(|n| json!(n)).collect();
     constants.extend(strings.iter().map(|s| json!(s)));
-    constants.extend([json!(["US", "CA"]), json!(["ab", "abcdefghij"]), json!(true), json!("1")]);
+    constants.extend([json!(["US", "CA"]), json!(["ab", "abcdefghij"]), json!(true), json!("1"), json!([])]);
+    constants.push(json!(["abcdefghij", "abcdefghik", "abcdefghij", "US"]));
     let mut values: Vec<Value> = (-24..=44).map(|i| json!(f64::from(i) / 4.0)).collect();
     values.extend(numbers.iter().flat_map(|n| [json!(n.next_up()), json!(n.next_down())]));
-    values.extend([json!(1e300), json!(-1e300), json!(-0.0)]);
+    values.extend([json!(1e300), json!(-1e300), json!(-0.0), json!(f64::MAX), json!(-f64::MAX)]);
     values.extend(strings.iter().map(|s| json!(s)));
     values.extend([json!("abcdefghz"), json!("abcdefghix"), json!(""), json!("zz"), json!("1")]);
     values.extend([json!(["a", "US"]), json!([]), json!(true), json!(false), json!(null), json!({})]);
