@@ -44,6 +44,29 @@ function edgeState() {
   }
 }
 
+// A catalog that uses what a real one does (a computed value, an audience, rules, caps, a
+// suppression, a template), for warm().
+const WARM = '{"catalog":"warm","computed":{"views":{"event":"page_view","agg":"count","window":"1h"}},"audiences":{"a":{">=":[{"var":"computed.views"},1]}},"placements":{"p":{"max_items":1}},"offers":[{"id":"o","placements":["p"],"audience":"a","tags":["t"],"caps":[{"max":3,"window":"1d"}],"eligibility":{"==":[{"var":"context.device"},"desktop"]},"content":{"html":"<b>{{ context.path | / }}</b>"}},{"id":"f","placements":["p"],"content":{"html":"-"}}],"suppressions":[{"id":"s","when":{"audience":"a"},"tags":["u"]}]}';
+
+/**
+ * Runs the engine once on WARM, while /v1/bundle is still downloading. Chromium compiles each
+ * Wasm function the first time it is called, on the main thread: that was half of the SDK's own
+ * start-up, now done while it would otherwise wait. Nothing of it is kept.
+ */
+function warm() {
+  try {
+    const engine = new Engine(WARM);
+    engine.load('browser:warm', 'warm', '', '');
+    engine.track(JSON.stringify({ id: 'warm', type: 'page_view', ts: Date.now(), props: {} }));
+    const context = pageContext(location.href, location.pathname, document.referrer, document.title, navigator.userAgent);
+    engine.decide('p', context, Date.now(), 1, false);
+    engine.fragment();
+    engine.free();
+  } catch {
+    // Only a head start: the real start-up reports its own errors.
+  }
+}
+
 function domReady() {
   if (document.readyState !== 'loading') return Promise.resolve();
   return new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
@@ -197,14 +220,15 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
   };
 
   const start = async () => {
-    const [, bundle] = await Promise.all([
-      init({ module_or_path: wasmUrl }),
-      fetch(new URL('/v1/bundle', endpoint), { credentials: 'include' }).then((r) => {
-        if (!r.ok) throw new Error(`rapport: GET /v1/bundle answered ${r.status}`);
-        return r.text();
-      }),
-      domReady(),
-    ]);
+    let arrived = false;
+    const download = fetch(new URL('/v1/bundle', endpoint), { credentials: 'include' }).then((r) => {
+      if (!r.ok) throw new Error(`rapport: GET /v1/bundle answered ${r.status}`);
+      return r.text().then((text) => ((arrived = true), text));
+    });
+    download.catch(() => {}); // Awaited below; this only keeps a failure from being "unhandled".
+    await init({ module_or_path: wasmUrl });
+    if (!arrived) warm();
+    const [bundle] = await Promise.all([download, domReady()]);
     engine = new Engine(bundle);
     const state = edgeState();
     const device = store.get(KEY.device) ?? randomId();
