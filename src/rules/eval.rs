@@ -153,10 +153,7 @@ impl<'d> Memo<'d> {
             return descend(data, &slot.segs);
         }
         match self.known.try_borrow_mut() {
-            Ok(mut known) => match known.find(slot, data) {
-                Some(found) => found.map(V::B),
-                None => descend(data, &slot.segs),
-            },
+            Ok(mut known) => known.find(slot.index, &slot.segs, data),
             Err(_) => descend(data, &slot.segs),
         }
     }
@@ -170,7 +167,7 @@ impl<'d> Memo<'d> {
         if t.listed && t.id < MAX_ANSWERS && known.prime(&t.path.owner, data) {
             return known.truth(t.id);
         }
-        Some(t.probe.check_value(known.find(&t.path, data)?.unwrap_or(&NULL)))
+        Some(t.probe.check(&known.find(t.path.index, &t.path.segs, data).unwrap_or(V::null())))
     }
 }
 
@@ -210,13 +207,11 @@ impl<'d> Known<'d> {
             if listed.len() == 0 || listed.last_id() >= MAX_ANSWERS {
                 continue;
             }
-            match self.find_at(index, listed.segs(), data) {
-                Some(found) => listed.answer(found.unwrap_or(&NULL), &mut self.truths),
+            match self.find(index, listed.segs(), data) {
+                Some(V::B(v)) => listed.answer(v, &mut self.truths),
                 // A computed value (a string's `length`…), not remembered but answered.
-                None => match descend(data, listed.segs()).map(V::into_value) {
-                    Some(v) => listed.answer(&v, &mut self.truths),
-                    None => listed.answer(&NULL, &mut self.truths),
-                },
+                Some(v) => listed.answer(&v.into_value(), &mut self.truths),
+                None => listed.answer(&NULL, &mut self.truths),
             }
         }
         self.primed = version;
@@ -227,21 +222,17 @@ impl<'d> Known<'d> {
         Some(self.truths.get(id / 64)? & (1u64 << (id % 64)) != 0)
     }
 
-    /// What `slot`'s path found (`Some(None)`: nothing), or `None` when the path ends in
-    /// something computed, which is not remembered.
-    fn find(&mut self, slot: &Slot, data: &'d Value) -> Option<Option<&'d Value>> {
-        self.find_at(slot.index, &slot.segs, data)
-    }
-
-    /// [`Known::find`] of the path `segs` of slot `index`.
-    fn find_at(&mut self, index: usize, segs: &[Seg], data: &'d Value) -> Option<Option<&'d Value>> {
+    /// What the path `segs` of slot `index` finds in `data`, looked up once per scope: what
+    /// a path ending in something computed (a string's `length`…) is not remembered but made
+    /// again.
+    fn find(&mut self, index: usize, segs: &[Seg], data: &'d Value) -> Option<V<'d>> {
         if let Some(Some(found)) = self.found.get(index) {
-            return Some(*found);
+            return found.map(V::B);
         }
         let found = match descend(data, segs) {
             Some(V::B(x)) => Some(x),
             None => None,
-            Some(_) => return None,
+            computed => return computed,
         };
         if index < MAX_SLOTS {
             if self.found.len() <= index {
@@ -251,7 +242,7 @@ impl<'d> Known<'d> {
                 *f = Some(found);
             }
         }
-        Some(found)
+        found.map(V::B)
     }
 }
 
