@@ -271,12 +271,9 @@ type Conjunction = Vec<(usize, bool)>;
 impl Dnf {
     /// The disjunction of `n`, when it has that shape.
     pub(crate) fn of(n: &Node) -> Option<Dnf> {
-        let mut slots: Vec<Arc<Slot>> = Vec::new();
-        let terms = Self::terms(n, false, &mut slots)?;
-        let owner = slots.first()?.owner.clone();
-        if !slots.iter().all(|s| Arc::ptr_eq(&s.owner, &owner)) {
-            return None;
-        }
+        let mut owner = None;
+        let terms = Self::terms(n, false, &mut owner)?;
+        let owner = owner?;
         let terms = terms
             .into_iter()
             .map(|c| {
@@ -305,28 +302,28 @@ impl Dnf {
     }
 
     /// The conjunctions of `n` (negated when `negate`): `and` of disjunctions multiplies out,
-    /// `!` moves inwards (De Morgan).
-    fn terms(n: &Node, negate: bool, slots: &mut Vec<Arc<Slot>>) -> Option<Vec<Conjunction>> {
+    /// `!` moves inwards (De Morgan). Its tests must all have one `owner`.
+    fn terms(n: &Node, negate: bool, owner: &mut Option<Arc<Owner>>) -> Option<Vec<Conjunction>> {
         match n {
             Node::Test(t) if t.listed && t.id < MAX_ANSWERS => {
-                if !slots.iter().any(|s| Arc::ptr_eq(s, &t.path)) {
-                    slots.push(t.path.clone());
+                if !Arc::ptr_eq(owner.get_or_insert_with(|| t.path.owner.clone()), &t.path.owner) {
+                    return None;
                 }
                 Some(vec![vec![(t.id, !negate)]])
             }
             Node::Op(Op::Not, args) => match &args[..] {
-                [a] => Self::terms(a, !negate, slots),
+                [a] => Self::terms(a, !negate, owner),
                 _ => None,
             },
             Node::Op(Op::NotNot, args) => match &args[..] {
-                [a] => Self::terms(a, negate, slots),
+                [a] => Self::terms(a, negate, owner),
                 _ => None,
             },
             Node::Op(op @ (Op::And | Op::Or), args) if !args.is_empty() => {
                 let all = (*op == Op::And) != negate;
                 let mut out: Vec<Conjunction> = if all { vec![Vec::new()] } else { Vec::new() };
                 for a in args.iter() {
-                    let part = Self::terms(a, negate, slots)?;
+                    let part = Self::terms(a, negate, owner)?;
                     out = if all {
                         let mut product = Vec::new();
                         for x in &out {
