@@ -73,8 +73,8 @@ pub(crate) enum Path {
 /// [`super::Paths`], or a rule compiled alone. A scope remembers paths and probe answers for one
 /// owner, the first that uses it; the rules of any other owner are evaluated without its memory.
 ///
-/// It also keeps, by slot index, the distinct probes of each path and their numbers, so that an
-/// evaluation answers all of a path's probes at once when it first reads the path.
+/// It also keeps, by slot index, the distinct probes of each path and their numbers, so that a
+/// scope answers all of them in one sweep (see `eval::Known::sweep`).
 #[derive(Debug, Default)]
 pub(crate) struct Owner {
     pub(crate) probes: Mutex<Probes>,

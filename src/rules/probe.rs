@@ -2,9 +2,9 @@
 //! `{"in": ["x", {"var": p}]}`…), and its answers.
 //!
 //! Why a module of its own: probes are most of a decision's work. A bundle's rules ask a dozen
-//! paths hundreds of questions, and a scope answers all of a path's probes in one pass when it
-//! first reads the path. So each probe is prepared when it is compiled ([`Fast`]) and the value
-//! found is sorted once per pass ([`Seen`]): the common pairs (a number against a number, a
+//! paths hundreds of questions, and a scope answers all of them in one sweep, a path at a time
+//! ([`Listed`]). So each probe is prepared when it is compiled ([`Fast`]) and the value found is
+//! sorted once per path ([`Seen`]): the common pairs (a number against a number, a
 //! string against a string, a boolean against a boolean, a string in a list or in an array) are
 //! answered with one comparison and no coercion. Every other pair gets the generic operation,
 //! with JavaScript's coercions, and the same answer.
@@ -245,7 +245,7 @@ pub(crate) struct Listed {
     has: Vec<(Key, usize, usize)>,
     /// … and the indexes in `probes` of all the others.
     rest: Vec<usize>,
-    /// Made by [`Listed::prepare`] after the last probe was listed.
+    /// Made by [`Listed::answer`] when missing; listing a probe drops it.
     index: Option<Box<Index>>,
 }
 
@@ -331,10 +331,9 @@ impl Index {
     /// The string equalities' answers on a string of key `found`: only the entries of that key
     /// can match. A string of at most eight bytes matches them all; a longer one is compared
     /// whole, by `whole` (the probe at an index in `probes`).
-    fn strings(&self, found: Key, truths: &mut [u64], whole: &dyn Fn(usize) -> Option<(usize, bool)>) {
-        self.write(truths, &self.str_bits, &self.str_none);
+    fn strings(&self, found: Key, out: &mut Bits, whole: &dyn Fn(usize) -> Option<(usize, bool)>) {
+        self.write(out.words(), &self.str_bits, &self.str_none);
         let from = self.by_key.partition_point(|(e, ..)| e.key < found);
-        let mut out = Bits { truths, word: usize::MAX, mask: 0, bits: 0 };
         let mut last = usize::MAX;
         // Entries of one `in` share a bit: it is set when one of them matches.
         for (e, id, at) in self.by_key.iter().skip(from).take_while(|(e, ..)| e.key == found) {
@@ -348,16 +347,15 @@ impl Index {
                 false => {}
             }
         }
-        out.flush();
     }
 
     /// The numeric comparisons' answers on `x` (not NaN).
-    fn numbers(&self, x: f64, truths: &mut [u64]) {
+    fn numbers(&self, x: f64, out: &mut Bits) {
         let i = self.bounds.partition_point(|p| *p < x);
         let r = 2 * i + usize::from(self.bounds.get(i) == Some(&x));
         let n = self.words.len();
         if let Some(answers) = self.regions.get(r * n..(r + 1) * n) {
-            self.write(truths, &self.num_bits, answers);
+            self.write(out.words(), &self.num_bits, answers);
         }
     }
 }
@@ -422,18 +420,13 @@ impl Listed {
                 whole(at).into_iter().for_each(|a| out.put(a));
             }
         };
+        let mut out = Bits::new(truths);
         match seen {
-            Seen::Num(x) if !x.is_nan() => index.numbers(x, truths),
-            Seen::Str(_, found) => index.strings(found, truths, &whole),
-            _ => {}
-        }
-        let mut out = Bits { truths, word: usize::MAX, mask: 0, bits: 0 };
-        match seen {
-            Seen::Num(x) if !x.is_nan() => {}
+            Seen::Num(x) if !x.is_nan() => index.numbers(x, &mut out),
             _ => each(&mut out, &mut self.nums.iter().map(|(.., at)| *at)),
         }
         match seen {
-            Seen::Str(..) => {}
+            Seen::Str(_, found) => index.strings(found, &mut out, &whole),
             _ => each(&mut out, &mut self.strs.iter().map(|(.., at)| *at)),
         }
         match seen {
@@ -471,7 +464,17 @@ struct Bits<'t> {
     bits: u64,
 }
 
-impl Bits<'_> {
+impl<'t> Bits<'t> {
+    fn new(truths: &'t mut [u64]) -> Bits<'t> {
+        Bits { truths, word: usize::MAX, mask: 0, bits: 0 }
+    }
+
+    /// The answer words, with the answers held here written first: for writing whole words.
+    fn words(&mut self) -> &mut [u64] {
+        self.flush();
+        self.truths
+    }
+
     /// Answers probe `id` (numbers past the end of `truths` are skipped). Answers of one
     /// number are ORed until the word is written.
     fn set(&mut self, id: usize, yes: bool) {
