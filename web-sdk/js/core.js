@@ -54,16 +54,18 @@ const WARM = '{"catalog":"warm","computed":{"views":{"event":"page_view","agg":"
  * start-up, now done while it would otherwise wait. Nothing of it is kept.
  */
 function warm() {
+  let engine = null;
   try {
-    const engine = new Engine(WARM);
+    engine = new Engine(WARM);
     engine.load('browser:warm', 'warm', '', '');
     engine.track(JSON.stringify({ id: 'warm', type: 'page_view', ts: Date.now(), props: {} }));
     const context = pageContext(location.href, location.pathname, document.referrer, document.title, navigator.userAgent);
     engine.decide('p', context, Date.now(), 1, false);
     engine.fragment();
-    engine.free();
   } catch {
     // Only a head start: the real start-up reports its own errors.
+  } finally {
+    engine?.free();
   }
 }
 
