@@ -312,6 +312,12 @@ impl Bundle {
             if e.variants.iter().any(|v| v.weight < 0.0 || v.weight.fract() != 0.0) {
                 errors
                     .push(invalid(format!("{at}/variants"), "weights are non-negative integers".to_owned()));
+            } else if e.variants.iter().any(|v| v.weight > MAX_WEIGHT) {
+                errors.push(invalid(
+                    format!("{at}/variants"),
+                    "weights are at most 9007199254740992 (2^53, the largest whole number a JSON number holds exactly)"
+                        .to_owned(),
+                ));
             } else if !e.variants.is_empty() && weights <= 0.0 {
                 errors.push(invalid(format!("{at}/variants"), "weights sum to 0".to_owned()));
             }
@@ -438,6 +444,9 @@ fn check_templates(value: &Value, at: &str, errors: &mut Vec<Error>) {
         _ => {}
     }
 }
+
+/// The largest variant weight: allocation computes with weights exactly, as integers.
+const MAX_WEIGHT: f64 = 9_007_199_254_740_992.0;
 
 fn invalid(path: String, message: String) -> Error {
     Error::new(ErrorKind::Invalid, path, message)

@@ -13,7 +13,8 @@ pub fn bucket(experiment: &str, key: &str) -> u32 {
 
 /// The variant that holds bucket `b`, for `traffic` percent and integer `weights`, or `None`
 /// when `b` is outside the experiment. Variant `i` holds `[T·W<i/W, T·W≤i/W)`, compared exactly
-/// as `T·W<i ≤ b·W < T·W≤i` in integers.
+/// as `T·W<i ≤ b·W < T·W≤i` in integers. Also `None` when the weights are too large for that
+/// (a compiled bundle's are at most 2^53 each, far below).
 pub fn variant_for(b: u32, traffic: f64, weights: &[f64]) -> Option<usize> {
     let t = crate::util::clamp((traffic * 100.0).round(), 0.0, 10_000.0) as u128;
     let b = u128::from(b);
@@ -23,15 +24,16 @@ pub fn variant_for(b: u32, traffic: f64, weights: &[f64]) -> Option<usize> {
     let weight = |w: &f64| w.max(0.0) as u128;
     let mut total = 0u128;
     for w in weights {
-        total += weight(w);
+        total = total.checked_add(weight(w))?;
     }
     if total == 0 {
         return None;
     }
+    let at = b.checked_mul(total)?;
     let mut below = 0u128;
     for (i, wi) in weights.iter().map(weight).enumerate() {
-        let upto = below + wi;
-        if t * below <= b * total && b * total < t * upto {
+        let upto = below.checked_add(wi)?;
+        if t.checked_mul(below)? <= at && at < t.checked_mul(upto)? {
             return Some(i);
         }
         below = upto;
@@ -94,5 +96,10 @@ mod tests {
         assert_eq!(variant_for(9999, 100.0, &[50.0, 50.0]), Some(1));
         assert_eq!(variant_for(0, 0.0, &[1.0]), None);
         assert_eq!(variant_for(3, 100.0, &[0.0, 1.0]), Some(1));
+        // The largest weights a bundle allows are exact; larger ones answer without overflowing.
+        let max = 9_007_199_254_740_992.0;
+        assert_eq!(variant_for(9999, 100.0, &[max, max]), Some(1));
+        assert_eq!(variant_for(9999, 100.0, &[5e75, 50.0]), None);
+        assert_eq!(variant_for(0, 100.0, &[f64::MAX, f64::MAX]), None);
     }
 }
