@@ -9,7 +9,7 @@ use super::tree::Tree;
 use super::{Names, Scope};
 use crate::error::{pointer_token, Error, ErrorKind};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use crate::map::VecMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -108,7 +108,7 @@ const MAX_PROBES: usize = 256;
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     owner: Arc<Owner>,
-    slots: BTreeMap<Box<str>, Arc<Slot>>,
+    slots: VecMap<Arc<Slot>>,
     /// The next word of answer bits to give a path (see [`Interner::probe`]).
     next_word: usize,
 }
@@ -120,7 +120,7 @@ impl Interner {
         }
         let segs = path.split('.').map(|k| Seg { key: k.into(), index: eval::array_index(k) }).collect();
         let slot = Arc::new(Slot { index: self.slots.len(), segs, owner: self.owner.clone() });
-        self.slots.insert(path.into(), slot.clone());
+        self.slots.insert(path.to_owned(), slot.clone());
         slot
     }
 
