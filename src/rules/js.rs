@@ -372,7 +372,7 @@ fn parse_decimal(lit: &str) -> f64 {
         exp,
     ]);
     // Parsed as a `Value`, which shares the parser the data already went through.
-    let magnitude = match serde_json::from_str::<Value>(&json) {
+    let magnitude = match crate::json::parse(&json) {
         Ok(v) => v.as_f64().unwrap_or(f64::NAN),
         // Only an out-of-range exponent fails here: huge magnitudes, as in JS, are infinite.
         Err(_) if mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) && !exp.contains('-') => f64::INFINITY,

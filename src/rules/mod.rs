@@ -227,7 +227,7 @@ fn check_graph(names: &[String], rules: &[Rule], refs: &[Vec<(usize, u16)>], err
 /// `{"result": V}` or `{"error": "message"}` out. No audiences are known; computed names are not
 /// checked. `now` defaults to the data's `now`, else 0.
 pub fn eval_line(line: &str) -> String {
-    let input: Value = match serde_json::from_str(line) {
+    let input = match crate::json::parse(line) {
         Ok(v) => v,
         Err(e) => return answer("error", Value::String(format!("invalid JSON: {e}"))),
     };

@@ -2,11 +2,16 @@
 //! hand-written path is much smaller in Wasm than serde's derived code (monomorphised once per
 //! type and per (de)serializer).
 //!
-//! Text is parsed into a `serde_json::Value` (the only deserialization there is); typed values
+//! Text is parsed into a `serde_json::Value` by [`parse`] (the only deserialization there is,
+//! and not serde's: see `parse.rs`); typed values
 //! are read from it by hand, after `catalog::shape` has checked its shape. Typed values write
 //! their JSON text directly with the writer functions here, exactly as serde's derive wrote it
 //! (fields in declaration order, compact); where a `Value` is wanted it is made from that text. [`Text`] lets shells
 //! keep using serde on the core's types: it serializes such text keeping its keys' order.
+
+mod parse;
+
+pub use parse::{parse, SyntaxError};
 
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -132,7 +137,10 @@ impl Serialize for Raw<'_> {
                 let mut map = serializer.serialize_map(Some(members.len()))?;
                 for member in members {
                     let colon = string_end(member);
-                    let key: String = serde_json::from_str(&member[..colon]).map_err(S::Error::custom)?;
+                    let key = match parse(&member[..colon]).map_err(S::Error::custom)? {
+                        Value::String(key) => key,
+                        _ => return Err(S::Error::custom("an object key is not a string")),
+                    };
                     map.serialize_entry(&key, &Raw(&member[colon + 1..]))?;
                 }
                 map.end()
@@ -152,7 +160,7 @@ impl Serialize for Raw<'_> {
             }
             Some(b'-') => serializer.serialize_i64(text.parse().map_err(S::Error::custom)?),
             Some(b'0'..=b'9') => serializer.serialize_u64(text.parse().map_err(S::Error::custom)?),
-            _ => serde_json::from_str::<Value>(text).map_err(S::Error::custom)?.serialize(serializer),
+            _ => parse(text).map_err(S::Error::custom)?.serialize(serializer),
         }
     }
 }
@@ -215,11 +223,6 @@ macro_rules! serialize_as_text {
     )*};
 }
 pub(crate) use serialize_as_text;
-
-/// Parses JSON text (the one place text becomes a value).
-pub fn parse(text: &str) -> Result<Value, serde_json::Error> {
-    serde_json::from_str(text)
-}
 
 /// The compact JSON text of a value, exactly as serde_json writes it.
 pub fn text(v: &Value) -> String {
