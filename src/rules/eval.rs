@@ -164,7 +164,7 @@ impl<'d> Memo<'d> {
             return None;
         }
         let mut known = self.known.try_borrow_mut().ok()?;
-        if t.listed && t.id < MAX_ANSWERS && known.prime(&t.path.owner, data) {
+        if cfg!(feature = "index") && t.listed && t.id < MAX_ANSWERS && known.prime(&t.path.owner, data) {
             return known.truth(t.id);
         }
         Some(t.probe.check(&known.find(t.path.index, &t.path.segs, data).unwrap_or(V::null())))
@@ -271,6 +271,9 @@ type Conjunction = Vec<(usize, bool)>;
 impl Dnf {
     /// The disjunction of `n`, when it has that shape.
     pub(crate) fn of(n: &Node) -> Option<Dnf> {
+        if !cfg!(feature = "index") {
+            return None;
+        }
         let mut owner = None;
         let terms = Self::terms(n, false, &mut owner)?;
         let owner = owner?;
