@@ -33,12 +33,12 @@ pub fn parse_ms(text: &str) -> Result<i64, Error> {
         Some(b'd') => DAY,
         _ => return Err(bad()),
     };
-    let digits = &text[..text.len() - 1];
-    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = &text.as_bytes()[..text.len() - 1];
+    if digits.is_empty() || digits.len() > 6 || !digits.iter().all(u8::is_ascii_digit) {
         return Err(bad());
     }
     // At most six ASCII digits: no overflow.
-    let n = digits.bytes().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+    let n = digits.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
     if n == 0 {
         return Err(Error::new(
             ErrorKind::Invalid,

@@ -19,14 +19,16 @@ impl Template {
     pub fn parse(source: &str) -> Result<Template, Error> {
         let mut parts = Vec::new();
         let mut rest = source;
+        // `find` gives char boundaries, and `{{`/`}}` are ASCII, so no `get` here is `None`.
         while let Some(open) = crate::util::find(rest, "{{") {
-            if open > 0 {
-                parts.push(Part::Text(rest[..open].to_owned()));
+            let text = rest.get(..open).unwrap_or_default();
+            if !text.is_empty() {
+                parts.push(Part::Text(text.to_owned()));
             }
-            let after = &rest[open + 2..];
+            let after = rest.get(open + 2..).unwrap_or_default();
             let close = crate::util::find(after, "}}")
                 .ok_or_else(|| Error::new(ErrorKind::Invalid, "", "template has `{{` without `}}`"))?;
-            let inner = &after[..close];
+            let inner = after.get(..close).unwrap_or_default();
             let (path, fallback) = match inner.split_once('|') {
                 Some((p, f)) => (p.trim(), Some(f.trim().to_owned())),
                 None => (inner.trim(), None),
@@ -35,7 +37,7 @@ impl Template {
                 return Err(Error::new(ErrorKind::Invalid, "", "template slot `{{ }}` names no path"));
             }
             parts.push(Part::Slot { path: path.split('.').map(str::to_owned).collect(), fallback });
-            rest = &after[close + 2..];
+            rest = after.get(close + 2..).unwrap_or_default();
         }
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
