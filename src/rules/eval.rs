@@ -372,6 +372,9 @@ fn conjoin(x: &Conjunction, y: &Conjunction) -> Option<Option<Conjunction>> {
 /// tests belong to rules it does not remember, its memory is in use, or the owner's lock is
 /// poisoned): the rule is then walked as a tree.
 pub(crate) fn run_dnf(d: &Dnf, scope: &Scope) -> Option<bool> {
+    if !cfg!(feature = "index") {
+        return None;
+    }
     let memo = &scope.memo;
     if !memo.owns(&d.owner) {
         return None;
