@@ -1,6 +1,8 @@
 // The browser SDK's size against its budget and against other SDKs' published sizes.
 //
-//   node script/bench.d/size.mjs [DIST]      (default web-sdk/dist; never builds)
+//   node script/bench.d/size.mjs [--check] [DIST]      (default web-sdk/dist; never builds)
+//
+// --check (script/test): exits 1 when the script-tag size is above CEILING.
 //
 // Sizes are `gzip -9n` of the files in DIST, as a server compressing them would send them
 // (-n: no file name or time in the header, so the figure does not depend on where the file
@@ -10,7 +12,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dist = process.argv[2] ?? 'web-sdk/dist';
+const args = process.argv.slice(2);
+const check = args[0] === '--check';
+const dist = (check ? args[1] : args[0]) ?? 'web-sdk/dist';
 const files = ['rapport.js', 'rapport.mjs', 'rapport_bg.wasm'];
 for (const f of files) {
   if (!existsSync(join(dist, f))) {
@@ -22,6 +26,10 @@ for (const f of files) {
 // Rapport's own targets (the Hardening issue).
 const BUDGET = 60_000;
 const GOAL = 40_000;
+// What script/test enforces until the budget is met: the size last measured (92.8 KB on
+// 2026-11-23), rounded up to the next KB, so no change makes the SDK bigger unnoticed. Lower it
+// with every cut; it becomes BUDGET once the SDK fits.
+const CEILING = 93_000;
 
 // Other SDKs' published gzip sizes, in bytes. These are the figures quoted in the Hardening
 // issue; the issue gives no page or version for them, so each `source` names the issue.
@@ -66,3 +74,11 @@ row('Rapport, ESM (rapport.mjs + wasm)', esm);
 row('Rapport budget', BUDGET, `${against(BUDGET)}${tag <= BUDGET ? ' (met)' : ' (over)'}`);
 row('Rapport goal', GOAL, `${against(GOAL)}${tag <= GOAL ? ' (met)' : ' (over)'}`);
 for (const o of OTHERS) row(o.name, o.bytes, against(o.bytes));
+
+if (check) {
+  if (tag > CEILING) {
+    console.error(`size: the SDK a site loads is ${tag} B gzip, above its ceiling of ${CEILING} B (script/bench.d/size.mjs)`);
+    process.exit(1);
+  }
+  console.log(`size: ${tag} B gzip, within the ceiling of ${CEILING} B (budget ${BUDGET} B)`);
+}
