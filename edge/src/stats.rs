@@ -135,7 +135,7 @@ impl DurableObject for Stats {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let storage = self.state.storage();
         let text: Option<String> = storage.get("stats").await?;
-        let mut doc: Value = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_else(|| json!({}));
+        let mut doc: Value = text.and_then(|t| rapport::json::parse(&t).ok()).unwrap_or_else(|| json!({}));
         if req.method() == Method::Post {
             let adds: Vec<Value> = req.json().await?;
             let counted = Ledger::open(&storage, "counted", "key", COUNTED_MS, COUNTED_MAX)?;

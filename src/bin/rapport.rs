@@ -194,7 +194,7 @@ fn decide(args: &Args) -> Result<ExitCode, String> {
         None => Profile::new("cli", "visitor"),
     };
     let context: Value = match &args.context {
-        Some(path) => serde_json::from_str(&read(path)?).map_err(|e| format!("{path}: {e}"))?,
+        Some(path) => rapport::json::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?,
         None => Value::Object(Default::default()),
     };
     let placement = args.placement.as_deref().ok_or("missing --placement")?;
@@ -238,7 +238,7 @@ fn profile_apply(args: &Args) -> Result<ExitCode, String> {
     let mut failed = false;
     for line in lines() {
         let (n, text) = line?;
-        let applied = serde_json::from_str::<Value>(&text)
+        let applied = rapport::json::parse(&text)
             .map_err(|e| Error::new(rapport::ErrorKind::Parse, "", format!("not JSON: {e}")))
             .and_then(|v| rapport::simulate::event_with_id(&v));
         match applied {

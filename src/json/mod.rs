@@ -9,6 +9,7 @@
 //! (fields in declaration order, compact); where a `Value` is wanted it is made from that text. [`Text`] lets shells
 //! keep using serde on the core's types: it serializes such text keeping its keys' order.
 
+mod decimal;
 mod parse;
 
 pub use parse::{parse, SyntaxError};

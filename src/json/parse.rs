@@ -2,17 +2,17 @@
 //!
 //! serde_json's deserializer is generic over readers and visitors and costs about 11 KB of the
 //! SDK's Wasm for the one thing the core asks of it; this parser is a fraction of that. It
-//! accepts exactly JSON (RFC 8259) and builds the value serde_json built, so nothing parses
-//! differently than it did:
+//! accepts exactly JSON (RFC 8259) and builds the value serde_json builds, but for one thing:
 //! - integers that fit stay exact (`u64`, or `i64` when negative); `-0` is the float `-0.0`;
-//! - other numbers are `f64`s computed as serde_json computes them (a `u64` significand of the
-//!   first digits that fit, times or divided by an exact power of ten), and a magnitude past
-//!   `f64::MAX` is an error, not infinity;
+//! - other numbers are the nearest `f64`, as `JSON.parse` reads them (`decimal.rs`; serde_json
+//!   is sometimes one unit in the last place off, so written numbers did not always read back
+//!   as themselves), and a magnitude past `f64::MAX` is an error, not infinity;
 //! - a repeated key keeps its last value; nesting deeper than 127 levels is refused, which
 //!   bounds the stack a parse (and everything after it) needs.
 //!
 //! Errors read as serde_json's did: what is wrong, then `at line L column C`.
 
+use super::decimal;
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
@@ -55,13 +55,9 @@ struct Parser<'t> {
     at: usize,
 }
 
-impl Parser<'_> {
+impl<'t> Parser<'t> {
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
-    }
-
-    fn digit(&self) -> Option<u8> {
-        self.peek().filter(u8::is_ascii_digit).map(|b| b - b'0')
     }
 
     fn skip_space(&mut self) {
@@ -276,159 +272,78 @@ impl Parser<'_> {
         Ok(n)
     }
 
-    /// A number, exactly as serde_json reads one (see the module's docs).
+    /// The ASCII digits from here on, stepped past.
+    fn digits(&mut self) -> &'t [u8] {
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        while bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        bytes.get(start..self.at).unwrap_or_default()
+    }
+
+    /// A number (see the module's docs).
     fn number(&mut self) -> Result<Value, SyntaxError> {
+        const EOF: &str = "EOF while parsing a value";
         let positive = self.peek() != Some(b'-');
         self.at += usize::from(!positive);
-        // The significand: the digits that fit in a u64, and the power of ten it is scaled by.
-        let (mut significand, mut exponent, mut overflowed) = (0u64, 0i32, false);
-        match self.digit() {
-            Some(0) => {
-                self.at += 1;
-                if self.digit().is_some() {
-                    return Err(self.fail("invalid number"));
-                }
-            }
-            Some(_) => {
-                while let Some(d) = self.digit() {
-                    match significand.checked_mul(10).and_then(|s| s.checked_add(u64::from(d))) {
-                        Some(s) if !overflowed => significand = s,
-                        // Further integer digits only scale what fit.
-                        _ => {
-                            overflowed = true;
-                            exponent = exponent.saturating_add(1);
-                        }
-                    }
-                    self.at += 1;
-                }
-            }
-            None => return Err(self.fail_or_eof("invalid number", "EOF while parsing a value")),
+        let int = self.digits();
+        match int {
+            [] => return Err(self.fail_or_eof("invalid number", EOF)),
+            [b'0', _, ..] => return Err(self.fail("invalid number")),
+            _ => {}
         }
-        let mut float = overflowed;
+        let mut frac: &[u8] = &[];
+        let mut float = false;
         if self.peek() == Some(b'.') {
             self.at += 1;
+            frac = self.digits();
+            if frac.is_empty() {
+                return Err(self.fail_or_eof("invalid number", EOF));
+            }
             float = true;
-            let (mut digits, mut full) = (0, false);
-            while let Some(d) = self.digit() {
-                match significand.checked_mul(10).and_then(|s| s.checked_add(u64::from(d))) {
-                    Some(s) if !full => {
-                        significand = s;
-                        exponent = exponent.saturating_sub(1);
-                    }
-                    // Fraction digits past what fits are dropped.
-                    _ => full = true,
-                }
-                digits += 1;
-                self.at += 1;
-            }
-            if digits == 0 {
-                return Err(self.fail_or_eof("invalid number", "EOF while parsing a value"));
-            }
         }
+        let mut exp = 0i64;
         if matches!(self.peek(), Some(b'e' | b'E')) {
             self.at += 1;
             float = true;
-            let positive_exp = self.peek() != Some(b'-');
+            let negative = self.peek() == Some(b'-');
             self.at += usize::from(matches!(self.peek(), Some(b'+' | b'-')));
-            if self.digit().is_none() {
-                return Err(self.fail_or_eof("invalid number", "EOF while parsing a value"));
+            let digits = self.digits();
+            if digits.is_empty() {
+                return Err(self.fail_or_eof("invalid number", EOF));
             }
-            let mut exp = 0i32;
-            while let Some(d) = self.digit() {
-                self.at += 1;
-                match exp.checked_mul(10).and_then(|e| e.checked_add(i32::from(d))) {
-                    Some(e) => exp = e,
-                    None => {
-                        if significand != 0 && positive_exp {
-                            return Err(self.fail("number out of range"));
-                        }
-                        while self.digit().is_some() {
-                            self.at += 1;
-                        }
-                        return Ok(float_value(if positive { 0.0 } else { -0.0 }));
-                    }
+            // Past a billion an exponent only means zero or too large.
+            let n = digits.iter().fold(0i64, |n, &d| (n * 10 + i64::from(d - b'0')).min(1_000_000_000));
+            exp = if negative { -n } else { n };
+        }
+        if !float {
+            let exact =
+                int.iter().try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+            if let Some(n) = exact {
+                if positive {
+                    return Ok(Value::Number(Number::from(n)));
                 }
+                // A negative integer stays exact where it fits an i64; `-0` and those past
+                // `i64::MIN` are floats.
+                let negative = (n as i64).wrapping_neg();
+                return Ok(if negative < 0 {
+                    Value::Number(Number::from(negative))
+                } else {
+                    float_value(-(n as f64))
+                });
             }
-            exponent = if positive_exp { exponent.saturating_add(exp) } else { exponent.saturating_sub(exp) };
         }
-        if float {
-            let f = from_parts(significand, exponent).ok_or_else(|| self.fail("number out of range"))?;
-            return Ok(float_value(if positive { f } else { -f }));
+        match decimal::to_f64(int, frac, exp) {
+            Some(f) => Ok(float_value(if positive { f } else { -f })),
+            None => Err(self.fail("number out of range")),
         }
-        if positive {
-            return Ok(Value::Number(Number::from(significand)));
-        }
-        // A negative integer stays exact where it fits an i64; `-0` and those past `i64::MIN`
-        // are floats.
-        let negative = (significand as i64).wrapping_neg();
-        Ok(if negative < 0 {
-            Value::Number(Number::from(negative))
-        } else {
-            float_value(-(significand as f64))
-        })
     }
 }
 
 fn float_value(f: f64) -> Value {
     Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
-
-/// `significand × 10^exponent` as serde_json computes it: one multiplication or division by an
-/// exact power of ten (two or more divisions below 1e-308); `None` past `f64::MAX`.
-fn from_parts(significand: u64, mut exponent: i32) -> Option<f64> {
-    let mut f = significand as f64;
-    loop {
-        match POW10.get(exponent.unsigned_abs() as usize) {
-            Some(&pow) if exponent >= 0 => {
-                f *= pow;
-                return f.is_finite().then_some(f);
-            }
-            Some(&pow) => return Some(f / pow),
-            None if f == 0.0 => return Some(f),
-            None if exponent >= 0 => return None,
-            None => {
-                f /= 1e308;
-                exponent += 308;
-            }
-        }
-    }
-}
-
-/// The powers of ten an `f64` holds, each the nearest `f64` to its exact value.
-#[rustfmt::skip]
-static POW10: [f64; 309] = [
-    1e000, 1e001, 1e002, 1e003, 1e004, 1e005, 1e006, 1e007, 1e008, 1e009,
-    1e010, 1e011, 1e012, 1e013, 1e014, 1e015, 1e016, 1e017, 1e018, 1e019,
-    1e020, 1e021, 1e022, 1e023, 1e024, 1e025, 1e026, 1e027, 1e028, 1e029,
-    1e030, 1e031, 1e032, 1e033, 1e034, 1e035, 1e036, 1e037, 1e038, 1e039,
-    1e040, 1e041, 1e042, 1e043, 1e044, 1e045, 1e046, 1e047, 1e048, 1e049,
-    1e050, 1e051, 1e052, 1e053, 1e054, 1e055, 1e056, 1e057, 1e058, 1e059,
-    1e060, 1e061, 1e062, 1e063, 1e064, 1e065, 1e066, 1e067, 1e068, 1e069,
-    1e070, 1e071, 1e072, 1e073, 1e074, 1e075, 1e076, 1e077, 1e078, 1e079,
-    1e080, 1e081, 1e082, 1e083, 1e084, 1e085, 1e086, 1e087, 1e088, 1e089,
-    1e090, 1e091, 1e092, 1e093, 1e094, 1e095, 1e096, 1e097, 1e098, 1e099,
-    1e100, 1e101, 1e102, 1e103, 1e104, 1e105, 1e106, 1e107, 1e108, 1e109,
-    1e110, 1e111, 1e112, 1e113, 1e114, 1e115, 1e116, 1e117, 1e118, 1e119,
-    1e120, 1e121, 1e122, 1e123, 1e124, 1e125, 1e126, 1e127, 1e128, 1e129,
-    1e130, 1e131, 1e132, 1e133, 1e134, 1e135, 1e136, 1e137, 1e138, 1e139,
-    1e140, 1e141, 1e142, 1e143, 1e144, 1e145, 1e146, 1e147, 1e148, 1e149,
-    1e150, 1e151, 1e152, 1e153, 1e154, 1e155, 1e156, 1e157, 1e158, 1e159,
-    1e160, 1e161, 1e162, 1e163, 1e164, 1e165, 1e166, 1e167, 1e168, 1e169,
-    1e170, 1e171, 1e172, 1e173, 1e174, 1e175, 1e176, 1e177, 1e178, 1e179,
-    1e180, 1e181, 1e182, 1e183, 1e184, 1e185, 1e186, 1e187, 1e188, 1e189,
-    1e190, 1e191, 1e192, 1e193, 1e194, 1e195, 1e196, 1e197, 1e198, 1e199,
-    1e200, 1e201, 1e202, 1e203, 1e204, 1e205, 1e206, 1e207, 1e208, 1e209,
-    1e210, 1e211, 1e212, 1e213, 1e214, 1e215, 1e216, 1e217, 1e218, 1e219,
-    1e220, 1e221, 1e222, 1e223, 1e224, 1e225, 1e226, 1e227, 1e228, 1e229,
-    1e230, 1e231, 1e232, 1e233, 1e234, 1e235, 1e236, 1e237, 1e238, 1e239,
-    1e240, 1e241, 1e242, 1e243, 1e244, 1e245, 1e246, 1e247, 1e248, 1e249,
-    1e250, 1e251, 1e252, 1e253, 1e254, 1e255, 1e256, 1e257, 1e258, 1e259,
-    1e260, 1e261, 1e262, 1e263, 1e264, 1e265, 1e266, 1e267, 1e268, 1e269,
-    1e270, 1e271, 1e272, 1e273, 1e274, 1e275, 1e276, 1e277, 1e278, 1e279,
-    1e280, 1e281, 1e282, 1e283, 1e284, 1e285, 1e286, 1e287, 1e288, 1e289,
-    1e290, 1e291, 1e292, 1e293, 1e294, 1e295, 1e296, 1e297, 1e298, 1e299,
-    1e300, 1e301, 1e302, 1e303, 1e304, 1e305, 1e306, 1e307, 1e308,
-];
 
 #[cfg(test)]
 mod tests {
@@ -565,8 +480,73 @@ mod tests {
         })
     }
 
+    /// What `str::parse` (exact) makes of a JSON number: `None` past `f64::MAX`.
+    fn exact(text: &str) -> Option<f64> {
+        text.parse::<f64>().ok().filter(|f| f.is_finite())
+    }
+
+    fn float_of(text: &str) -> Option<u64> {
+        match parse(text).ok()? {
+            Value::Number(n) => n.as_f64().map(f64::to_bits),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn numbers_are_the_nearest_f64() {
+        // Halfway between 2^53 and the next f64 up, then a little above, past 800 digits.
+        let long_half = format!("9007199254740993.{}", "0".repeat(900));
+        let long_above = format!("9007199254740993.{}1", "0".repeat(900));
+        for text in [
+            "918.8899999999999",
+            "0.30000000000000004",
+            "9007199254740993.0",
+            "9007199254740995.0",
+            "2.2250738585072011e-308",
+            "2.2250738585072012e-308",
+            "2.2250738585072014e-308",
+            "4.9406564584124654e-324",
+            "2.4703282292062327e-324",
+            "2.4703282292062328e-324",
+            "1e-324",
+            "1.7976931348623157e308",
+            "1.7976931348623158e308",
+            "1.797693134862315799e308",
+            "123456789012345678901234567890",
+            "0.1e1",
+            "100e-2",
+            "7.2057594037927933e16",
+            "1.00000000000000011102230246251565404236316680908203125",
+            &long_half,
+            &long_above,
+        ] {
+            let ours = float_of(text);
+            assert_eq!(ours, exact(text).map(f64::to_bits), "{text}");
+        }
+        for text in ["1.7976931348623159e308", "1e309", "1e1000000000000"] {
+            assert_eq!(parse(text).unwrap_err().what, "number out of range", "{text}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// Every finite f64, written as the core writes it, reads back as itself.
+        #[test]
+        fn written_floats_read_back(bits in any::<u64>()) {
+            let f = f64::from_bits(bits);
+            prop_assume!(f.is_finite());
+            let text = crate::json::written(|out| crate::json::float(out, f));
+            prop_assert_eq!(float_of(&text), Some(f.to_bits()), "{}", text);
+        }
+
+        /// Any decimal reads as `str::parse` reads it.
+        #[test]
+        fn decimals_read_as_rust_reads_them(
+            text in "-?(0|[1-9][0-9]{0,30})\\.[0-9]{1,30}([eE][+-]?[0-9]{1,3})?"
+        ) {
+            prop_assert_eq!(float_of(&text), exact(&text).map(f64::to_bits), "{}", text);
+        }
 
         /// Numbers: any mix of signs, digits, points and exponents, valid or not.
         #[test]

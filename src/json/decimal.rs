@@ -1,0 +1,214 @@
+//! Decimal digits to the nearest `f64` (ties to even), as JavaScript's `JSON.parse` and Rust's
+//! `str::parse` read them.
+//!
+//! Why not serde_json's reading: it multiplies the first 19 digits by a rounded power of ten,
+//! which is one unit in the last place off for about one running sum of prices in eleven
+//! (`918.8899999999999` read back as `918.89`), so a profile's numbers changed each time it went
+//! through storage. Why not `str::parse`: its tables cost about 10 KB of the SDK's Wasm.
+//!
+//! How: an estimate from the first 19 digits and exact powers of ten (exact itself, and the
+//! answer, when the digits and the power are small enough: most numbers stop there), then
+//! corrected one step at a time by comparing the decimal value, exactly in big integers, with
+//! the halfway points between the estimate and its neighbours. No tables; the slow path costs
+//! a few microseconds.
+
+use std::cmp::Ordering;
+
+/// Significant digits kept: a value halfway between two `f64`s has at most 767, so those past
+/// 800 only ever say "a little more" (`Digits::more`).
+const MAX_DIGITS: usize = 800;
+
+/// The powers of ten an `f64` holds exactly.
+const EXACT: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+    1e19, 1e20, 1e21, 1e22,
+];
+
+/// A decimal `0.d1d2d3… × 10^point`, its digits without leading or trailing zeros.
+struct Digits {
+    digits: Vec<u8>,
+    /// Where the decimal point goes: the value is `digits × 10^(point - digits.len())`.
+    point: i64,
+    /// Whether non-zero digits past `MAX_DIGITS` were dropped.
+    more: bool,
+}
+
+/// The nearest `f64` to `int.frac × 10^exp` (ASCII digits), `None` when it is past `f64::MAX`.
+pub(super) fn to_f64(int: &[u8], frac: &[u8], exp: i64) -> Option<f64> {
+    let Some(d) = Digits::new(int, frac, exp) else { return Some(0.0) };
+    // Past every f64 at either end: 10^(point-1) ≤ value < 10^point.
+    if d.point > 310 {
+        return None;
+    }
+    if d.point < -330 {
+        return Some(0.0);
+    }
+    let scale = d.point - d.digits.len() as i64;
+    let mut f = d.estimate(scale);
+    if d.digits.len() <= 15 && !d.more && scale.unsigned_abs() <= 22 {
+        // An exact integer below 2^53 and an exact power: one rounding, the right one.
+        return Some(f);
+    }
+    if f.is_infinite() {
+        f = f64::MAX;
+    }
+    // Each step moves one unit in the last place; the estimate is within a few.
+    for _ in 0..256 {
+        match d.compare(f, scale) {
+            Ordering::Greater => f = f.next_up(),
+            Ordering::Less => f = f.next_down(),
+            Ordering::Equal => break,
+        }
+    }
+    f.is_finite().then_some(f)
+}
+
+impl Digits {
+    /// `None` when every digit is zero.
+    fn new(int: &[u8], frac: &[u8], exp: i64) -> Option<Digits> {
+        let all = int.iter().chain(frac);
+        let leading = all.clone().take_while(|&&b| b == b'0').count();
+        let total = int.len() + frac.len();
+        if leading == total {
+            return None;
+        }
+        let trailing = all.clone().rev().take_while(|&&b| b == b'0').count();
+        let significant = total - leading - trailing;
+        let kept = significant.min(MAX_DIGITS);
+        let digits: Vec<u8> = all.clone().skip(leading).take(kept).map(|b| b - b'0').collect();
+        let more = all.skip(leading + kept).take(significant - kept).any(|&b| b != b'0');
+        let point = exp.saturating_add(int.len() as i64 - leading as i64);
+        Some(Digits { digits, point, more })
+    }
+
+    /// The first 19 digits scaled by exact powers of ten: within a few units in the last
+    /// place, and exact for up to 15 digits and a power up to 22.
+    fn estimate(&self, scale: i64) -> f64 {
+        let first = self.digits.len().min(19);
+        let mut f = self.digits.iter().take(first).fold(0u64, |n, &d| n * 10 + u64::from(d)) as f64;
+        let mut power = scale + (self.digits.len() - first) as i64;
+        while power != 0 && f != 0.0 && f.is_finite() {
+            let step = power.clamp(-22, 22);
+            let pow = EXACT.get(step.unsigned_abs() as usize).copied().unwrap_or(1.0);
+            f = if step > 0 { f * pow } else { f / pow };
+            power -= step;
+        }
+        f
+    }
+
+    /// Whether the value is above `f`'s rounding interval (`Greater`), below it (`Less`) or in
+    /// it (`Equal`): between the halfway points to its neighbours, a halfway point itself
+    /// belonging to whichever side has the even mantissa.
+    fn compare(&self, f: f64, scale: i64) -> Ordering {
+        let (m, _) = parts(f);
+        match self.against_half_above(f, scale) {
+            Ordering::Greater => return Ordering::Greater,
+            Ordering::Equal if m % 2 == 1 => return Ordering::Greater,
+            _ => {}
+        }
+        if f == 0.0 {
+            return Ordering::Equal;
+        }
+        let below = f.next_down();
+        match self.against_half_above(below, scale) {
+            Ordering::Less => Ordering::Less,
+            Ordering::Equal if m % 2 == 1 => Ordering::Less,
+            _ => Ordering::Equal,
+        }
+    }
+
+    /// The value against the point halfway between `f` (finite, ≥ 0) and the next `f64` up,
+    /// `(2m + 1) × 2^(e - 1)`, exactly: both sides scaled to integers.
+    fn against_half_above(&self, f: f64, scale: i64) -> Ordering {
+        let (m, e) = parts(f);
+        let mut value = Big::from_digits(&self.digits);
+        let mut half = Big::from_u64(2 * m + 1);
+        if scale >= 0 {
+            value.mul_pow10(scale as u64);
+        } else {
+            half.mul_pow10(scale.unsigned_abs());
+        }
+        if e > 0 {
+            half.shl((e - 1) as u64);
+        } else {
+            value.shl((1 - e) as u64);
+        }
+        match value.cmp(&half) {
+            // Dropped digits make the value a little more than its kept digits.
+            Ordering::Equal if self.more => Ordering::Greater,
+            order => order,
+        }
+    }
+}
+
+/// `f = m × 2^e` with `m` an integer (`f` finite and ≥ 0).
+fn parts(f: f64) -> (u64, i64) {
+    let bits = f.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let fraction = bits & ((1 << 52) - 1);
+    match biased {
+        0 => (fraction, -1074),
+        _ => (fraction | 1 << 52, biased - 1075),
+    }
+}
+
+/// A non-negative big integer, 32-bit limbs from the least significant.
+struct Big(Vec<u32>);
+
+impl Big {
+    fn from_u64(n: u64) -> Big {
+        Big(vec![n as u32, (n >> 32) as u32])
+    }
+
+    fn from_digits(digits: &[u8]) -> Big {
+        let mut big = Big(Vec::with_capacity(digits.len() / 9 + 2));
+        for chunk in digits.chunks(9) {
+            let n = chunk.iter().fold(0u32, |n, &d| n * 10 + u32::from(d));
+            big.mul_add(10u32.pow(chunk.len() as u32), n);
+        }
+        big
+    }
+
+    /// `self × by + add`.
+    fn mul_add(&mut self, by: u32, add: u32) {
+        let mut carry = u64::from(add);
+        for limb in &mut self.0 {
+            let x = u64::from(*limb) * u64::from(by) + carry;
+            *limb = x as u32;
+            carry = x >> 32;
+        }
+        if carry > 0 {
+            self.0.push(carry as u32);
+        }
+    }
+
+    fn mul_pow10(&mut self, mut n: u64) {
+        while n > 0 {
+            let step = n.min(9);
+            self.mul_add(10u32.pow(step as u32), 0);
+            n -= step;
+        }
+    }
+
+    fn shl(&mut self, bits: u64) {
+        let (limbs, bits) = ((bits / 32) as usize, (bits % 32) as u32);
+        if bits > 0 {
+            let mut carry = 0;
+            for limb in &mut self.0 {
+                let x = (*limb << bits) | carry;
+                carry = *limb >> (32 - bits);
+                *limb = x;
+            }
+            if carry > 0 {
+                self.0.push(carry);
+            }
+        }
+        self.0.splice(0..0, std::iter::repeat_n(0, limbs));
+    }
+
+    fn cmp(&self, other: &Big) -> Ordering {
+        let significant = |b: &Big| b.0.iter().rposition(|&l| l != 0).map_or(0, |i| i + 1);
+        let (a, b) = (significant(self), significant(other));
+        a.cmp(&b).then_with(|| self.0.iter().take(a).rev().cmp(other.0.iter().take(b).rev()))
+    }
+}
