@@ -4,8 +4,8 @@
 //! (`cargo bench --bench workload -- PATH [ITERATIONS]`) and, built for wasm32-wasip1, under
 //! Node's WASI. Prints one JSON line.
 
+use rapport::json::Value;
 use rapport::rules::{Names, Paths, Rule, Scope};
-use serde_json::Value;
 use std::time::Instant;
 
 fn main() {

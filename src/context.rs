@@ -2,7 +2,7 @@
 //! the raw facts (path, country, User-Agent…); this module turns them into `context.*` the same
 //! way at the edge and in the browser.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 /// Substrings (lowercase) of User-Agents that crawlers and link previewers send.
 const BOT_MARKERS: &[&str] = &[

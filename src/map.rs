@@ -133,6 +133,21 @@ impl<'a, V> IntoIterator for &'a VecMap<V> {
     }
 }
 
+/// As a map, in key order (for the shells' serde).
+impl<V: serde::Serialize> serde::Serialize for VecMap<V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<V> IntoIterator for VecMap<V> {
+    type Item = (String, V);
+    type IntoIter = std::vec::IntoIter<(String, V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
 impl<V> FromIterator<(String, V)> for VecMap<V> {
     /// The last of equal keys wins, as in a `BTreeMap`.
     fn from_iter<I: IntoIterator<Item = (String, V)>>(entries: I) -> Self {

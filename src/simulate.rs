@@ -4,9 +4,9 @@
 
 use crate::error::Error;
 use crate::hash::fnv1a_64;
+use crate::json::Value;
 use crate::profile::{Event, Outcome};
 use crate::{Bundle, Profile, Request};
-use serde_json::Value;
 
 /// What a journey printed: one line per `decide` or `profile` step, and one message per line
 /// that could not be run (bad JSON, a bad event) or event deliberately not applied.
@@ -40,7 +40,7 @@ pub fn replay(bundle: &Bundle, profile_id: &str, journey: &str, trace: bool) -> 
         if let Some(event) = step.get("event") {
             let mut event = event.clone();
             if let Value::Object(map) = &mut event {
-                map.entry("ts").or_insert(Value::from(at));
+                map.get_or_insert_with("ts", || Value::from(at));
             }
             match event_with_id(&event) {
                 Ok(event) => {

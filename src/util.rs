@@ -1,7 +1,7 @@
 //! Small helpers that keep the Wasm build small: each replaces a standard routine whose generic
 //! or panicking machinery would otherwise be compiled in once per use.
 
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 use std::cmp::Ordering;
 
 /// Where `needle` first occurs in `haystack` (a plain search: the standard one brings a large
@@ -35,7 +35,7 @@ pub(crate) fn cat(parts: &[&str]) -> String {
 
 /// A JSON object of `entries` (the last of equal keys wins), like `collect()`, which would sort
 /// them first with a copy of the standard sort per entry type.
-pub(crate) fn object_of(entries: impl IntoIterator<Item = (String, Value)>) -> Map<String, Value> {
+pub(crate) fn object_of(entries: impl IntoIterator<Item = (String, Value)>) -> Map {
     let mut map = Map::new();
     for (k, v) in entries {
         map.insert(k, v);

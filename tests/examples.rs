@@ -5,7 +5,7 @@
 //! it must contain (objects by subset, arrays element by element; `"offers": [...]` is shorthand for the ids of the decision's items, and
 //! `"not_chosen": {offer: reason}` checks the trace's reason for an offer).
 
-use serde_json::{Map, Value};
+use rapport::json::{Map, Value};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -27,7 +27,7 @@ fn contains(actual: &Value, expected: &Value, at: &str) -> Result<(), String> {
     }
 }
 
-fn check(output: &Value, expect: &Map<String, Value>) -> Result<(), String> {
+fn check(output: &Value, expect: &Map) -> Result<(), String> {
     let mut rest = expect.clone();
     if let Some(offers) = rest.remove("offers") {
         let got: Vec<Value> =

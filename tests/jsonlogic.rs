@@ -1,7 +1,8 @@
 //! The official JsonLogic test suite (vendored from jsonlogic.com's `tests.json`), run through
 //! `rapport::rules::eval_line`, the code path of `rapport eval`.
 
-use serde_json::{json, Value};
+use rapport::json;
+use rapport::json::Value;
 use std::path::Path;
 
 const VENDORED: &str = "tests/data/jsonlogic-tests.json";

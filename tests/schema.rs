@@ -5,6 +5,7 @@
 #[test]
 fn the_published_schema_is_the_generated_one() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/catalog.schema.json");
-    let published: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let published: rapport::json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert_eq!(published, rapport::catalog::shape::json_schema(), "regenerate schema/catalog.schema.json");
 }

@@ -7,9 +7,10 @@
 use futures_util::stream::{self, Stream, StreamExt};
 use lol_html::html_content::ContentType;
 use lol_html::{element, EndTagHandler, HtmlRewriter, Settings};
+use rapport::json;
+use rapport::json::Value;
 use rapport::profile::{Event, Outcome};
 use rapport::{Bundle, Decision, Profile, Request};
-use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;

@@ -17,9 +17,10 @@ pub use profiles::Profiles;
 pub use stats::Stats;
 
 use rapport::context::{request_context, RequestFacts};
+use rapport::json;
+use rapport::json::Value;
 use rapport::profile::parse_batch;
 use rapport::{Bundle, Profile, Request as DecideRequest};
-use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use worker::{event, Context, Date, Env, Headers, Method, Request, Response, Result, Url};

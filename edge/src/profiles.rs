@@ -32,9 +32,10 @@
 //! it a duplicate, and a copy of the edge's own counters cannot be added up, only merged.
 
 use crate::ledger::Ledger;
+use rapport::json;
+use rapport::json::Value;
 use rapport::profile::{parse_batch, Event, Outcome, LATE};
 use rapport::Profile;
-use serde_json::{json, Value};
 use worker::{
     durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
 };
@@ -121,8 +122,7 @@ async fn apply_batch(env: &Env, visitor: &str, events: &[&Event], fragments: &[&
     let ids = |key: &str| -> Vec<String> {
         answer[key].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
     };
-    let profile = serde_json::from_value::<Profile>(answer["fragment"].clone())
-        .unwrap_or_else(|_| Profile::new("edge", visitor));
+    let profile = Profile::from_value(&answer["fragment"]).unwrap_or_else(|_| Profile::new("edge", visitor));
     Ok(Applied {
         applied: ids("applied"),
         duplicates: ids("duplicates"),
@@ -223,7 +223,7 @@ impl DurableObject for Profiles {
                     }
                 }
                 for fragment in body["fragments"].as_array().into_iter().flatten() {
-                    if let Ok(fragment) = serde_json::from_value::<Profile>(fragment.clone()) {
+                    if let Ok(fragment) = Profile::from_value(fragment) {
                         if profile.same_person(&fragment, &bundle.schema) {
                             profile.merge(&fragment);
                         }

@@ -11,9 +11,10 @@
 //! One object serves every visitor: fine for a store's traffic; a busy site would shard by offer.
 
 use crate::ledger::Ledger;
+use rapport::json;
+use rapport::json::{Map, Value};
 use rapport::profile::Event;
 use rapport::{Bundle, Profile};
-use serde_json::{json, Map, Value};
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State};
 
 /// The Durable Object binding.
@@ -71,7 +72,7 @@ pub async fn read(env: &Env) -> Result<Value> {
 
 /// Per-offer `{impressions, clicks}`, the shape `bandit` ranking reads from a bundle's stats.
 pub fn for_bundle(stats: &Value) -> Value {
-    let offers: Map<String, Value> = stats
+    let offers: Map = stats
         .get("offers")
         .and_then(Value::as_object)
         .map(|offers| {
@@ -108,17 +109,21 @@ fn day(ts: i64) -> String {
 fn bump(doc: &mut Value, path: &[&str], kind: &str) {
     let mut at = doc;
     for key in path {
-        if !at.get(*key).is_some_and(Value::is_object) {
-            at[*key] = json!({});
+        if !at.is_object() {
+            *at = Value::Object(Map::new());
         }
-        at = &mut at[*key];
+        let Value::Object(map) = at else { return };
+        at = map.get_or_insert_with(key, || Value::Object(Map::new()));
     }
+    if !at.is_object() {
+        *at = Value::Object(Map::new());
+    }
+    let Value::Object(counts) = at else { return };
     for k in KINDS {
-        if at.get(k).is_none() {
-            at[k] = json!(0);
-        }
+        counts.get_or_insert_with(k, || json!(0));
     }
-    at[kind] = json!(at[kind].as_u64().unwrap_or(0) + 1);
+    let n = counts.get(kind).and_then(Value::as_u64).unwrap_or(0);
+    counts.insert(kind.to_owned(), json!(n + 1));
 }
 
 /// The counting object.

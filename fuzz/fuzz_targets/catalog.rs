@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Ok(bundle) = rapport::Bundle::from_json(text) {
-        let context = serde_json::json!({ "page": { "path": "/" } });
+        let context = rapport::json!({ "page": { "path": "/" } });
         let placements: Vec<String> = bundle.placement_ids().map(str::to_owned).collect();
         let mut profile = rapport::Profile::new("fuzz", "visitor");
         for placement in placements {

@@ -8,7 +8,8 @@ mod example;
 use example::bundle;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(value) = rapport::json::parse(text) else { return };
     let Ok((events, _rejected)) = rapport::profile::parse_batch(&value, true) else { return };
     let bundle = bundle();
     let mut fragment = rapport::Profile::new("edge", "visitor");

@@ -2,8 +2,8 @@
 //! arguments, call the core, print JSON. The clock and the seed are read here, never in the core.
 
 use lexopt::ValueExt;
+use rapport::json::Value;
 use rapport::{Bundle, Error, Profile, Request};
-use serde_json::Value;
 use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};

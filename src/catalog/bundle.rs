@@ -8,11 +8,11 @@ use crate::decide::template::Template;
 use crate::error::{pointer_token, Error, ErrorKind};
 use crate::hash::fnv1a_64;
 use crate::json;
+use crate::json::{Map, Value};
 use crate::map::VecMap;
 use crate::profile::Schema;
 use crate::rules::{self, Names, Rule};
 use crate::util::Ids;
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// The key that marks a JSON document as a compiled bundle rather than a catalog.
@@ -158,7 +158,8 @@ impl Bundle {
                 Some(Value::String(s)) if s == "priority" => Ranking::Priority,
                 Some(Value::String(s)) if s == "bandit" => Ranking::Bandit,
                 Some(Value::Object(m)) if m.len() == 1 && m.contains_key("formula") => {
-                    match compile_rule(&m["formula"], &format!("{at}/ranking/formula"), &mut errors) {
+                    let formula = m.get("formula").unwrap_or(&Value::Null);
+                    match compile_rule(formula, &format!("{at}/ranking/formula"), &mut errors) {
                         Some(rule) => Ranking::Formula(rule),
                         None => Ranking::Priority,
                     }
@@ -390,21 +391,18 @@ impl Bundle {
         }
         let version = if browser { content_version(&catalog) } else { self.version.clone() };
         // As a `Value` (keys sorted), as the bundle has always been written.
-        let mut bundle = serde_json::Map::new();
+        let mut bundle = crate::json::Map::new();
         bundle.insert(BUNDLE_TAG.to_owned(), Value::from(1));
         bundle.insert("version".to_owned(), Value::String(version.clone()));
-        bundle.insert(
-            "catalog".to_owned(),
-            serde_json::to_value(json::Text(catalog.to_json())).unwrap_or_default(),
-        );
+        bundle.insert("catalog".to_owned(), json::parse(&catalog.to_json()).unwrap_or_default());
         bundle.insert("stats".to_owned(), self.stats.clone());
         (version, json::object_text(&bundle))
     }
 
     /// Every audience's verdict for `data` at `now` (for profile views and debugging).
-    pub fn audiences(&self, data: &Value, now: i64) -> serde_json::Map<String, Value> {
+    pub fn audiences(&self, data: &Value, now: i64) -> Map {
         let scope = rules::Scope::new(data, now, &self.audiences);
-        let mut verdicts = serde_json::Map::new();
+        let mut verdicts = crate::json::Map::new();
         for (name, rule) in self.audience_names.iter().zip(&self.audiences) {
             verdicts.insert(name.clone(), Value::Bool(rule.test(&scope)));
         }

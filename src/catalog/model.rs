@@ -1,9 +1,8 @@
 //! The authored catalog format, exactly as contract §1 writes it.
 
 use crate::json;
+use crate::json::{Map, Value};
 use crate::map::VecMap;
-use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// A whole catalog.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -12,7 +11,7 @@ pub struct Catalog {
     pub catalog: String,
     pub settings: Settings,
     pub computed: VecMap<Computed>,
-    pub audiences: BTreeMap<String, Value>,
+    pub audiences: Map,
     pub placements: VecMap<Placement>,
     pub offers: Vec<Offer>,
     pub suppressions: Vec<Suppression>,
@@ -203,7 +202,7 @@ impl Catalog {
                 window: opt_text(c, "window"),
             }),
             audiences: {
-                let mut audiences = BTreeMap::new();
+                let mut audiences = Map::new();
                 for (name, rule) in v.get("audiences").and_then(Value::as_object).into_iter().flatten() {
                     audiences.insert(name.clone(), rule.clone());
                 }

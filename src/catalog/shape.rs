@@ -5,8 +5,8 @@
 
 use crate::error::{pointer_token, Error, ErrorKind};
 use crate::json;
+use crate::json::{Map, Value};
 use crate::profile::event::is_identifier;
-use serde_json::{json, Map, Value};
 
 /// What a JSON value must look like.
 #[derive(Debug)]
@@ -355,15 +355,19 @@ fn schema_of(shape: &Shape) -> Value {
         Shape::Any => json!({}),
         Shape::OneOf(options) => json!({ "enum": options }),
         Shape::Obj(fields) => {
-            let properties: Map<String, Value> =
-                fields.iter().map(|f| (f.0.to_owned(), schema_of(&f.1))).collect();
+            let properties: Map = fields.iter().map(|f| (f.0.to_owned(), schema_of(&f.1))).collect();
             let required: Vec<&str> = fields.iter().filter(|f| f.2).map(|f| f.0).collect();
-            let mut obj =
-                json!({ "type": "object", "properties": properties, "additionalProperties": false });
+            let mut obj: Map = [
+                ("type".to_owned(), json!("object")),
+                ("properties".to_owned(), Value::Object(properties)),
+                ("additionalProperties".to_owned(), Value::Bool(false)),
+            ]
+            .into_iter()
+            .collect();
             if !required.is_empty() {
-                obj["required"] = json!(required);
+                obj.insert("required".to_owned(), json!(required));
             }
-            obj
+            Value::Object(obj)
         }
         Shape::Map(inner) => json!({
             "type": "object",
@@ -380,8 +384,7 @@ fn schema_of(shape: &Shape) -> Value {
         }
         Shape::Entries(inner) => json!({ "type": "object", "additionalProperties": schema_of(inner) }),
         Shape::OneField(fields) => {
-            let properties: Map<String, Value> =
-                fields.iter().map(|f| (f.0.to_owned(), schema_of(&f.1))).collect();
+            let properties: Map = fields.iter().map(|f| (f.0.to_owned(), schema_of(&f.1))).collect();
             json!({ "type": "object", "properties": properties, "additionalProperties": false, "minProperties": 1, "maxProperties": 1 })
         }
         Shape::OrNull(inner) => json!({ "anyOf": [{ "type": "null" }, schema_of(inner)] }),

@@ -9,10 +9,10 @@ use crate::catalog::{Bundle, CompiledPlacement, Ranking};
 use crate::error::{Error, ErrorKind};
 use crate::hash::fnv1a_64;
 use crate::json;
+use crate::json::Value;
 use crate::profile::Consent;
 use crate::profile::Profile;
 use crate::rules::Scope;
-use serde_json::Value;
 
 /// What a caller asks for: one placement, in a context, at a time, with a seed.
 #[derive(Debug, Clone, Copy)]
@@ -300,7 +300,7 @@ fn rank(
             for &i in &eligible {
                 let offer = &bundle.catalog.offers[i];
                 if let Value::Object(map) = &mut data {
-                    let mut view = serde_json::Map::new();
+                    let mut view = crate::json::Map::new();
                     view.insert("id".to_owned(), Value::String(offer.id.clone()));
                     view.insert("priority".to_owned(), Value::from(offer.priority));
                     let tags = offer.tags.iter().map(|t| Value::String(t.clone()));

@@ -2,7 +2,7 @@
 //! compile time; in HTML every inserted value, fallbacks included, is escaped.
 
 use crate::error::{Error, ErrorKind};
-use serde_json::Value;
+use crate::json::Value;
 
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +107,7 @@ pub fn escape_html_into(text: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn render(src: &str, data: Value) -> String {
         Template::parse(src).unwrap().render(&data, true)

@@ -11,12 +11,15 @@
 
 mod decimal;
 mod parse;
+mod value;
 
 pub use parse::{parse, SyntaxError};
+#[doc(hidden)]
+pub use serde_json as __serde_json;
+pub use value::{Index, Map, Number, Value};
 
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Number, Value};
 use std::fmt::Write;
 
 // Writing. Every writer appends to `out` and puts the comma itself: one goes before anything
@@ -105,7 +108,7 @@ pub fn strings(out: &mut String, items: &[String]) {
 }
 
 /// An object of values.
-pub fn object(out: &mut String, map: &Map<String, Value>) {
+pub fn object(out: &mut String, map: &Map) {
     sep(out);
     write_object(out, map);
 }
@@ -249,11 +252,11 @@ pub fn write(out: &mut String, v: &Value) {
 }
 
 /// The compact JSON text of an object.
-pub fn object_text(map: &Map<String, Value>) -> String {
+pub fn object_text(map: &Map) -> String {
     written(|out| write_object(out, map))
 }
 
-fn write_object(out: &mut String, map: &Map<String, Value>) {
+fn write_object(out: &mut String, map: &Map) {
     out.push('{');
     for (k, item) in map {
         key(out, k);
@@ -300,7 +303,7 @@ pub fn write_str(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn values_are_written_as_serde_json_writes_them() {
@@ -334,6 +337,6 @@ mod tests {
         assert_eq!(out, r#"{"z":null,"a\"b":[-3,7,2.0,{},["x,]"]],"m":{"k":"{[,\\\""}}"#);
         assert_eq!(serde_json::to_string(&Text(out.clone())).unwrap(), out);
         let sorted: Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(serde_json::to_value(Text(out)).unwrap(), sorted);
+        assert_eq!(Value::from(serde_json::to_value(Text(out)).unwrap()), sorted);
     }
 }

@@ -13,7 +13,7 @@
 //! Errors read as serde_json's did: what is wrong, then `at line L column C`.
 
 use super::decimal;
-use serde_json::{Map, Number, Value};
+use super::{Map, Number, Value};
 use std::fmt;
 
 /// Why text is not JSON, and where.

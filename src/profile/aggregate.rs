@@ -9,8 +9,8 @@
 
 use crate::catalog::shape::{opt, req, Shape};
 use crate::json;
+use crate::json::Value;
 use crate::map::VecMap;
-use serde_json::Value;
 use std::cmp::Ordering;
 
 /// How many buckets a window spans.
@@ -544,14 +544,14 @@ pub fn number(x: f64) -> Value {
     if x.fract() == 0.0 && x.abs() < 9.0e15 {
         Value::from(x as i64)
     } else {
-        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+        crate::json::Number::from_f64(x).map_or(Value::Null, Value::Number)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     const H: i64 = 3_600_000;
 

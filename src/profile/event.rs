@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::json;
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 /// Largest `props`, as JSON.
 pub const MAX_PROPS_BYTES: usize = 4096;
@@ -24,7 +24,7 @@ pub struct Event {
     /// Serialised as `type`.
     pub kind: String,
     pub ts: i64,
-    pub props: Map<String, Value>,
+    pub props: Map,
     /// The replica that first recorded the event (Rapport's extension; defaults to the replica
     /// that applies it). Counters are kept per origin, so an event the browser applied and then
     /// sent to the edge is counted once when the two fragments merge.
@@ -160,7 +160,7 @@ impl Event {
     }
 
     /// The attributes an event sets: identifier names, small values.
-    pub fn attributes(&self) -> Option<&Map<String, Value>> {
+    pub fn attributes(&self) -> Option<&Map> {
         match self.kind.as_str() {
             "set" => Some(&self.props),
             "identify" => self.props.get("traits").and_then(Value::as_object),
@@ -169,7 +169,7 @@ impl Event {
     }
 }
 
-fn check_attributes(attributes: &Map<String, Value>, at: &str) -> Result<(), Error> {
+fn check_attributes(attributes: &Map, at: &str) -> Result<(), Error> {
     for (name, value) in attributes {
         let path = format!("{at}/{}", crate::error::pointer_token(name));
         if !is_identifier(name) {
@@ -230,7 +230,7 @@ fn too_large(path: &str, message: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn error_path(v: Value) -> String {
         Event::from_value(&v, true).unwrap_err().path
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn props_limits_hold() {
-        let many: Map<String, Value> = (0..65).map(|i| (format!("k{i}"), json!(i))).collect();
+        let many: Map = (0..65).map(|i| (format!("k{i}"), json!(i))).collect();
         let e =
             Event::from_value(&json!({"id": "a", "type": "x", "ts": 1, "props": many}), true).unwrap_err();
         assert_eq!(e.kind, ErrorKind::TooLarge);

@@ -14,8 +14,8 @@ use crate::catalog::shape::{self, opt, req, Shape};
 use crate::error::{Error, ErrorKind};
 use crate::hash::fnv1a_64;
 use crate::json;
+use crate::json::{Map, Value};
 use crate::map::VecMap;
-use serde_json::{Map, Value};
 
 /// The size a fragment stays under, as JSON, for catalogs of ordinary size.
 pub const MAX_FRAGMENT_BYTES: usize = 16 * 1024;

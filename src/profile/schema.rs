@@ -6,8 +6,8 @@ use super::fragment::Consent;
 use crate::catalog::Catalog;
 use crate::duration::{parse_ms, parse_window, Window, MAX_WINDOW_MS};
 use crate::error::{pointer_token, Error, ErrorKind};
+use crate::json::Value;
 use crate::rules::{Names, Rule};
-use serde_json::Value;
 
 /// Prefix of the hidden aggregates that count impressions and clicks for caps and fatigue. `~`
 /// is not allowed in catalog identifiers, so they never clash with a marketer's names.

@@ -4,24 +4,24 @@
 use super::fragment::{Attr, Consent, Fragment};
 use super::schema::Schema;
 use crate::json;
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 
 /// The profile view (`rapport profile view`, `GET /v1/profile`); as JSON, its fields in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
-    pub attributes: Map<String, Value>,
-    pub computed: Map<String, Value>,
+    pub attributes: Map,
+    pub computed: Map,
     pub visits: u64,
     pub first_seen: Option<i64>,
     pub last_seen: Option<i64>,
     /// Audience name → whether the profile is in it.
-    pub audiences: Map<String, Value>,
+    pub audiences: Map,
     /// `{"personalization": status}`.
-    pub consent: Map<String, Value>,
+    pub consent: Map,
     /// Namespace → ids.
-    pub identities: Map<String, Value>,
+    pub identities: Map,
     /// Experiment → variant.
-    pub experiments: Map<String, Value>,
+    pub experiments: Map,
 }
 
 impl View {
@@ -59,7 +59,7 @@ json::serialize_as_text!(View);
 
 impl Fragment {
     /// The attributes under the catalog's merge policy (nulls left out).
-    pub fn attributes(&self, schema: &Schema) -> Map<String, Value> {
+    pub fn attributes(&self, schema: &Schema) -> Map {
         let rank = |source: &str| -> usize {
             match &schema.precedence {
                 Some(order) => order.iter().position(|s| s == source).unwrap_or(order.len()),
@@ -76,7 +76,7 @@ impl Fragment {
     }
 
     /// The catalog's computed aggregates at `now`.
-    pub fn computed_values(&self, schema: &Schema, now: i64) -> Map<String, Value> {
+    pub fn computed_values(&self, schema: &Schema, now: i64) -> Map {
         let visible = schema.computed.iter().filter(|d| d.visible());
         crate::util::object_of(visible.map(|d| (d.name.clone(), self.computed_value(schema, &d.name, now))))
     }
@@ -118,10 +118,10 @@ impl Fragment {
     }
 
     /// The profile view at `now`; `audiences` are evaluated by the caller (they need the bundle).
-    pub fn view(&self, schema: &Schema, now: i64, audiences: Map<String, Value>) -> View {
+    pub fn view(&self, schema: &Schema, now: i64, audiences: Map) -> View {
         let mut identities = Map::new();
         for id in &self.ids {
-            let ids = identities.entry(id.1.clone()).or_insert_with(|| Value::Array(Vec::new()));
+            let ids = identities.get_or_insert_with(&id.1, || Value::Array(Vec::new()));
             if let Value::Array(ids) = ids {
                 ids.push(Value::String(id.2.clone()));
             }

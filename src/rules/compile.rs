@@ -8,8 +8,8 @@ pub(crate) use super::probe::{Listed, Probe};
 use super::tree::Tree;
 use super::{Names, Scope};
 use crate::error::{pointer_token, Error, ErrorKind};
+use crate::json::Value;
 use crate::map::VecMap;
-use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -6,7 +6,7 @@
 use super::compile::{Listed, Node, Op, Owner, Path, Seg, Slot, Test, Var};
 use super::js::{self, Prim};
 use super::{Rule, Scope};
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 use std::cell::{OnceCell, RefCell};
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -835,7 +835,7 @@ fn descend<'a>(data: &'a Value, segs: &[Seg]) -> Option<V<'a>> {
     let mut v = data;
     for (i, s) in segs.iter().enumerate() {
         let next = match v {
-            Value::Object(m) => m.get(&*s.key),
+            Value::Object(m) => m.get(&s.key),
             Value::Array(items) if s.index.is_some() => s.index.and_then(|at| items.get(at)),
             // `length`, string characters: the general path.
             Value::Array(_) | Value::String(_) => {

@@ -2,7 +2,7 @@
 //! `ToString` (with JS number formatting), loose (`==`) and strict (`===`) equality and relational
 //! comparison. Pure functions over [`Prim`], a borrowed JS-primitive view of an evaluated value.
 
-use serde_json::{Number, Value};
+use crate::json::{Number, Value};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ptr;
@@ -618,7 +618,7 @@ mod tests {
         assert!(!loose_eq(Prim::Null, Prim::Num(0.0)));
         let empty = Value::Array(vec![]);
         assert!(loose_eq(Prim::Obj(&empty), Prim::Bool(false)));
-        let pair = serde_json::json!([1, 2]);
+        let pair = crate::json!([1, 2]);
         assert!(loose_eq(Prim::Obj(&pair), s("1,2")));
         assert_eq!(compare(s("a"), s("b")), Some(Ordering::Less));
         assert_eq!(compare(s("10"), s("9")), Some(Ordering::Less));

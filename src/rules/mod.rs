@@ -13,8 +13,8 @@ mod tests;
 mod tree;
 
 use crate::error::{pointer_token, Error, ErrorKind};
+use crate::json::{Map, Value};
 use compile::{Compiler, Interner, Node};
-use serde_json::{Map, Value};
 use std::cell::RefCell;
 
 /// Names a rule may refer to, resolved at compile time.

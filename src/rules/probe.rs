@@ -11,7 +11,7 @@
 
 use super::compile::{Op, Seg};
 use super::eval::{self, V};
-use serde_json::Value;
+use crate::json::Value;
 
 /// `op` between a path's value and a constant.
 #[derive(Debug, Clone, PartialEq)]

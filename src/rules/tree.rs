@@ -8,7 +8,7 @@
 
 use super::compile::Seg;
 use super::probe::Key;
-use serde_json::{Map, Value};
+use crate::json::{Map, Value};
 use std::cmp::Ordering;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
@@ -89,7 +89,7 @@ impl Tree {
     }
 
     /// The children beside `m`'s keys, both in order: each key compared once.
-    fn visit_object<'d>(&self, m: &'d Map<String, Value>, found: &mut impl FnMut(usize, Option<&'d Value>)) {
+    fn visit_object<'d>(&self, m: &'d Map, found: &mut impl FnMut(usize, Option<&'d Value>)) {
         let mut children = self.children.iter().peekable();
         for (key, value) in m {
             let k = Key::of(key);

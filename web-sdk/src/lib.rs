@@ -10,9 +10,9 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use rapport::json;
+use rapport::json::Value;
 use rapport::profile::{Consent, Event, Outcome};
 use rapport::{Bundle, Decision, Profile, Request};
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]

@@ -12,8 +12,8 @@
 //! Decisions answer the index of the best offer, or -1 when none is eligible; loading answers
 //! the number of offers compiled, or -1 when the JSON is not what it should be.
 
+use rapport::json::Value;
 use rapport::rules::{Names, Paths, Rule, Scope};
-use serde_json::Value;
 use std::cell::RefCell;
 
 #[derive(Default)]
