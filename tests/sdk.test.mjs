@@ -51,6 +51,29 @@ test('a signal changes the very next decision, with no round trip', async () => 
   await context.close();
 });
 
+test('start-up writes the fragment to storage once, however many signals it records', async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    window.__fragmentWrites = 0;
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (key, value) {
+      if (key === 'rapport:fragment') window.__fragmentWrites++;
+      return setItem.call(this, key, value);
+    };
+  });
+  // Offline: a batch sent (and the write after it) would blur the count.
+  await context.route('**/v1/events', (route) => route.abort());
+  const page = await context.newPage();
+  await page.goto(`${worker.base}/coats/`);
+  await page.waitForFunction(() => window.rapport);
+  await page.evaluate(() => window.rapport.ready);
+  const writes = await page.evaluate(() => new Promise((resolve) => setTimeout(() => resolve(window.__fragmentWrites), 50)));
+  assert.equal(writes, 1);
+  const queued = await page.evaluate(() => JSON.parse(localStorage.getItem('rapport:queue')).map((e) => e.type));
+  assert.ok(queued.includes('page_view'), `the page view is stored: ${queued}`);
+  await context.close();
+});
+
 test('signals reach the edge in batches, each counted once even after the fragments merge', async () => {
   const { context, page, posted } = await visit('/coats/');
   await page.evaluate(() => {

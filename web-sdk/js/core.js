@@ -112,6 +112,20 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
     }
   };
 
+  /**
+   * Persists once at the end of the current task, however many events it recorded: a page
+   * view and its impressions at start-up are one write, not one each.
+   */
+  let persisting = false;
+  const persistSoon = () => {
+    if (persisting) return;
+    persisting = true;
+    queueMicrotask(() => {
+      persisting = false;
+      persist();
+    });
+  };
+
   const schedule = (delay) => {
     clearTimeout(timer);
     timer = setTimeout(flush, delay);
@@ -160,7 +174,7 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
       if (queue.length > MAX_QUEUE) queue.splice(0, queue.length - MAX_QUEUE);
       schedule(type === 'consent' ? 0 : FLUSH_DELAY_MS);
     }
-    persist();
+    persistSoon();
     emit('event', { ...result.event, outcome: result.outcome });
     return result;
   };
@@ -250,7 +264,7 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
     }
     if (stale) api.refresh();
     else api.render();
-    persist();
+    persistSoon();
     if (queue.length) schedule(0);
     emit('ready', api);
     return api;
@@ -284,7 +298,7 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
   api.consent = ({ personalization }) => {
     record('consent', { personalization });
     if (personalization !== 'granted') queue = queue.filter((e) => e.type === 'consent');
-    persist();
+    persistSoon();
     return need().consent();
   };
   /** The profile view. */
