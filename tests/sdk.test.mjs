@@ -117,8 +117,13 @@ test('consent denied: nothing stored but the consent record, no signal sent, con
   const { context, page, posted } = await visit('/');
   await drain(page);
   const sentBefore = posted.length;
-  const consent = await page.evaluate(() => window.rapport.consent({ personalization: 'denied' }));
+  // Storage is cleared before consent() returns, not later in the task.
+  const [consent, keys] = await page.evaluate(() => [
+    window.rapport.consent({ personalization: 'denied' }),
+    Object.keys(localStorage),
+  ]);
   assert.equal(consent, 'denied');
+  assert.deepEqual(keys, ['rapport:fragment']);
   await page.evaluate(() => {
     for (let i = 0; i < 3; i++) window.rapport.track('product_view', { category: 'coats' });
   });

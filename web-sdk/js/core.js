@@ -298,7 +298,8 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
   api.consent = ({ personalization }) => {
     record('consent', { personalization });
     if (personalization !== 'granted') queue = queue.filter((e) => e.type === 'consent');
-    persistSoon();
+    // Now, not at the end of the task: consent takes effect before this returns, storage too.
+    persist();
     return need().consent();
   };
   /** The profile view. */

@@ -39,7 +39,7 @@ pub extern "C" fn input(len: usize) -> *mut u8 {
 #[no_mangle]
 pub extern "C" fn load_offers() -> i32 {
     STATE.with_borrow_mut(|s| {
-        let Ok(Value::Array(offers)) = serde_json::from_slice::<Value>(&s.input) else { return -1 };
+        let Some(Value::Array(offers)) = parse(&s.input) else { return -1 };
         let paths = Paths::default();
         let names = Names { paths: Some(&paths), ..Names::default() };
         let mut rules = Vec::with_capacity(offers.len());
@@ -59,12 +59,12 @@ pub extern "C" fn load_offers() -> i32 {
 
 #[no_mangle]
 pub extern "C" fn add_profile() -> i32 {
-    STATE.with_borrow_mut(|s| match serde_json::from_slice(&s.input) {
-        Ok(profile) => {
+    STATE.with_borrow_mut(|s| match parse(&s.input) {
+        Some(profile) => {
             s.profiles.push(profile);
             s.profiles.len() as i32 - 1
         }
-        Err(_) => -1,
+        None => -1,
     })
 }
 
@@ -75,10 +75,15 @@ pub extern "C" fn decide(profile: usize) -> i32 {
 
 #[no_mangle]
 pub extern "C" fn decide_json() -> i32 {
-    STATE.with_borrow(|s| match serde_json::from_slice(&s.input) {
-        Ok(profile) => best(&s.rules, &profile),
-        Err(_) => -2,
+    STATE.with_borrow(|s| match parse(&s.input) {
+        Some(profile) => best(&s.rules, &profile),
+        None => -2,
     })
+}
+
+/// JSON text in, as the core reads it (the SDK's path).
+fn parse(input: &[u8]) -> Option<Value> {
+    rapport::json::parse(std::str::from_utf8(input).ok()?).ok()
 }
 
 /// The best offer for `profile`: every rule evaluated, the highest score wins (first on ties).
