@@ -149,13 +149,31 @@ impl<V> IntoIterator for VecMap<V> {
 }
 
 impl<V> FromIterator<(String, V)> for VecMap<V> {
-    /// The last of equal keys wins, as in a `BTreeMap`.
+    /// The last of equal keys wins, as in a `BTreeMap`. Inserted one by one: for entries in
+    /// order or few; see [`VecMap::from_entries`] for many in any order.
     fn from_iter<I: IntoIterator<Item = (String, V)>>(entries: I) -> Self {
         let mut map = VecMap::new();
         for (k, v) in entries {
             map.insert(k, v);
         }
         map
+    }
+}
+
+impl<V> VecMap<V> {
+    /// A map of `entries` in any order, the last of equal keys winning (as `collect`). Entries
+    /// in order are taken as they are; others are sorted once, since inserting them one by one
+    /// costs a move of the entries after each (quadratic: a 64 KiB JSON object of keys in
+    /// descending order would take a second).
+    pub(crate) fn from_entries(mut entries: Vec<(String, V)>) -> Self {
+        if entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            return VecMap { entries };
+        }
+        // Reversed, a stable sort puts the last of equal keys first, and dedup keeps firsts.
+        entries.reverse();
+        crate::util::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, kept| later.0 == kept.0);
+        VecMap { entries }
     }
 }
 
@@ -171,6 +189,34 @@ impl<V> std::ops::Index<&str> for VecMap<V> {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn builds_as_a_btreemap_does() {
+        // In order, a few out of order, many out of order (sorted once), with repeated keys.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for len in [0, 1, 2, 5, 31, 32, 33, 100, 1000] {
+            for keys in [8, 1000] {
+                let pairs: Vec<(String, usize)> = (0..len)
+                    .map(|i| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        (format!("k{}", seed % keys), i)
+                    })
+                    .collect();
+                let mut sorted = pairs.clone();
+                sorted.sort();
+                sorted.dedup_by(|a, b| a.0 == b.0);
+                for input in [pairs, sorted] {
+                    let map = VecMap::from_entries(input.clone());
+                    let collected: VecMap<usize> = input.iter().cloned().collect();
+                    let reference: BTreeMap<String, usize> = input.into_iter().collect();
+                    assert_eq!(map.iter().collect::<Vec<_>>(), reference.iter().collect::<Vec<_>>());
+                    assert_eq!(collected.iter().collect::<Vec<_>>(), reference.iter().collect::<Vec<_>>());
+                }
+            }
+        }
+    }
 
     #[test]
     fn behaves_as_a_btreemap() {

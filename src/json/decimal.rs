@@ -52,15 +52,22 @@ pub(super) fn to_f64(int: &[u8], frac: &[u8], exp: i64) -> Option<f64> {
     if f.is_infinite() {
         f = f64::MAX;
     }
+    let exact = Exact::new(&d, scale);
     // Each step moves one unit in the last place; the estimate is within a few.
     for _ in 0..256 {
-        match d.compare(f, scale) {
+        match exact.compare(f) {
             Ordering::Greater => f = f.next_up(),
             Ordering::Less => f = f.next_down(),
-            Ordering::Equal => break,
+            Ordering::Equal => return Some(f),
+        }
+        if f.is_infinite() {
+            // Rounds past f64::MAX.
+            return None;
         }
     }
-    f.is_finite().then_some(f)
+    // Unreachable: the estimate is a few steps off at most (the tests and fuzzers check).
+    debug_assert!(false, "no nearest f64 within 256 steps");
+    Some(f)
 }
 
 impl Digits {
@@ -95,13 +102,33 @@ impl Digits {
         }
         f
     }
+}
+
+/// The decimal as a big integer, `digits × 10^scale` with the power of ten on whichever side
+/// of a comparison keeps both sides integers.
+struct Exact {
+    /// `digits × 10^max(scale, 0)`.
+    value: Big,
+    scale: i64,
+    /// Whether digits were dropped (see `Digits::more`).
+    more: bool,
+}
+
+impl Exact {
+    fn new(d: &Digits, scale: i64) -> Exact {
+        let mut value = Big::from_digits(&d.digits);
+        if scale > 0 {
+            value.mul_pow10(scale as u64);
+        }
+        Exact { value, scale, more: d.more }
+    }
 
     /// Whether the value is above `f`'s rounding interval (`Greater`), below it (`Less`) or in
     /// it (`Equal`): between the halfway points to its neighbours, a halfway point itself
     /// belonging to whichever side has the even mantissa.
-    fn compare(&self, f: f64, scale: i64) -> Ordering {
+    fn compare(&self, f: f64) -> Ordering {
         let (m, _) = parts(f);
-        match self.against_half_above(f, scale) {
+        match self.against_half_above(f) {
             Ordering::Greater => return Ordering::Greater,
             Ordering::Equal if m % 2 == 1 => return Ordering::Greater,
             _ => {}
@@ -109,8 +136,7 @@ impl Digits {
         if f == 0.0 {
             return Ordering::Equal;
         }
-        let below = f.next_down();
-        match self.against_half_above(below, scale) {
+        match self.against_half_above(f.next_down()) {
             Ordering::Less => Ordering::Less,
             Ordering::Equal if m % 2 == 1 => Ordering::Less,
             _ => Ordering::Equal,
@@ -119,14 +145,12 @@ impl Digits {
 
     /// The value against the point halfway between `f` (finite, ≥ 0) and the next `f64` up,
     /// `(2m + 1) × 2^(e - 1)`, exactly: both sides scaled to integers.
-    fn against_half_above(&self, f: f64, scale: i64) -> Ordering {
+    fn against_half_above(&self, f: f64) -> Ordering {
         let (m, e) = parts(f);
-        let mut value = Big::from_digits(&self.digits);
+        let mut value = Big(self.value.0.clone());
         let mut half = Big::from_u64(2 * m + 1);
-        if scale >= 0 {
-            value.mul_pow10(scale as u64);
-        } else {
-            half.mul_pow10(scale.unsigned_abs());
+        if self.scale < 0 {
+            half.mul_pow10(self.scale.unsigned_abs());
         }
         if e > 0 {
             half.shl((e - 1) as u64);

@@ -2,8 +2,8 @@
 //! hand-written path is much smaller in Wasm than serde's derived code (monomorphised once per
 //! type and per (de)serializer).
 //!
-//! Text is parsed into a `serde_json::Value` by [`parse`] (the only deserialization there is,
-//! and not serde's: see `parse.rs`); typed values
+//! Text is parsed into a [`Value`] by [`parse`] (the only deserialization there is, and not
+//! serde's: see `parse.rs`); typed values
 //! are read from it by hand, after `catalog::shape` has checked its shape. Typed values write
 //! their JSON text directly with the writer functions here, exactly as serde's derive wrote it
 //! (fields in declaration order, compact); where a `Value` is wanted it is made from that text. [`Text`] lets shells
