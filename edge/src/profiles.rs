@@ -115,7 +115,7 @@ async fn apply_batch(env: &Env, visitor: &str, events: &[&Event], fragments: &[&
     init.with_method(Method::Post).with_body(Some(body.into()));
     let request = Request::new_with_init("https://profile/", &init)?;
     let mut response = stub(env, visitor)?.fetch_with_request(request).await?;
-    let answer: Value = response.json().await?;
+    let answer = crate::parse_json(&response.text().await?)?;
     if response.status_code() != 200 {
         return Err(worker::Error::RustError(format!("the profile store refused a batch: {answer}")));
     }
@@ -173,7 +173,7 @@ impl DurableObject for Profiles {
                 Ok(Response::empty()?.with_status(204))
             }
             Method::Post => {
-                let body: Value = req.json().await?;
+                let body = crate::parse_json(&req.text().await?)?;
                 let Some(visitor) = body["visitor"].as_str() else {
                     return Ok(Response::from_json(&json!({ "error": "no visitor" }))?.with_status(400));
                 };

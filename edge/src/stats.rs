@@ -67,7 +67,7 @@ pub async fn record(env: &Env, increments: Vec<Value>) -> Result<()> {
 /// The whole stats document.
 pub async fn read(env: &Env) -> Result<Value> {
     let mut response = stub(env)?.fetch_with_str("https://stats/").await?;
-    response.json().await
+    crate::parse_json(&response.text().await?)
 }
 
 /// Per-offer `{impressions, clicks}`, the shape `bandit` ranking reads from a bundle's stats.
@@ -142,9 +142,10 @@ impl DurableObject for Stats {
         let text: Option<String> = storage.get("stats").await?;
         let mut doc: Value = text.and_then(|t| rapport::json::parse(&t).ok()).unwrap_or_else(|| json!({}));
         if req.method() == Method::Post {
-            let adds: Vec<Value> = req.json().await?;
+            let adds = crate::parse_json(&req.text().await?)?;
+            let adds = adds.as_array().map(Vec::as_slice).unwrap_or_default();
             let counted = Ledger::open(&storage, "counted", "key", COUNTED_MS, COUNTED_MAX)?;
-            for add in &adds {
+            for add in adds {
                 let Some(kind) = add["kind"].as_str().filter(|k| KINDS.contains(k)) else { continue };
                 let Some(key) = add["key"].as_str() else { continue };
                 if counted.has(key)? {
