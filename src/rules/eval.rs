@@ -764,7 +764,8 @@ fn reduce<'a, 'd: 'a>(args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     acc
 }
 
-/// How deep `reduce` may nest the values it builds (serde_json parses at most 128 levels).
+/// How deep `reduce` may nest the values it builds (about what the JSON parser accepts: 127
+/// levels).
 const MAX_BUILT_DEPTH: u32 = 128;
 
 fn deeper_than(v: &Value, limit: u32) -> bool {

@@ -347,7 +347,7 @@ fn decimal_prefix(b: &[u8]) -> usize {
 }
 
 /// The value of a literal accepted by [`decimal_prefix`]. Short integers are exact; anything else
-/// goes through serde_json's number parser (so a string and the same JSON number always agree).
+/// goes through the JSON number parser (so a string and the same JSON number always agree).
 fn parse_decimal(lit: &str) -> f64 {
     let (sign, body) = match lit.as_bytes().first() {
         Some(b'-') => (-1.0, lit.get(1..).unwrap_or("")),

@@ -112,7 +112,7 @@ impl Key {
     }
 
     /// `a`, of key `self`, against `b`, of key `kb`, as their bytes compare (and as
-    /// serde_json's maps order their keys).
+    /// [`crate::json::Map`] orders its keys).
     pub(crate) fn order(self, a: &str, kb: Key, b: &str) -> std::cmp::Ordering {
         match self.head.cmp(&kb.head) {
             std::cmp::Ordering::Equal if self.len <= 8 && kb.len <= 8 => self.len.cmp(&kb.len),

@@ -2,7 +2,7 @@
 //! walk of the data instead of one map search per path.
 //!
 //! Why: a sweep ([`super::eval`]) looks up every listed path of a bundle's rules, a dozen or more
-//! per decision, most of them in the same object. A search in serde_json's map compares the key
+//! per decision, most of them in the same object. A search in an object's map compares the key
 //! with several others; walking the object's keys once in order, beside the tree's keys in the
 //! same order, compares each key once, and by its first eight bytes as one number.
 
@@ -10,7 +10,6 @@ use super::compile::Seg;
 use super::probe::Key;
 use crate::json::{Map, Value};
 use std::cmp::Ordering;
-use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 /// Paths deeper than this are left to the search (bounds the walk's recursion).
 const MAX_SEGS: usize = 32;
@@ -49,20 +48,10 @@ impl Tree {
 
     /// Tells `found` what each path of the tree finds in `v` (`None`: nothing). Paths that end
     /// in something computed (a string's `length`, an array's `length`…) are not told: they
-    /// need the general lookup. Nor is any path when serde_json's maps do not keep their keys
-    /// in order (built with `preserve_order`).
+    /// need the general lookup. Relies on objects keeping their keys in byte order, as
+    /// [`crate::json::Map`] always does.
     pub(crate) fn walk<'d>(&self, v: &'d Value, found: &mut impl FnMut(usize, Option<&'d Value>)) {
-        // 0: not known yet, 1: in order, 2: not.
-        static SORTED: AtomicU8 = AtomicU8::new(0);
-        if SORTED.load(Relaxed) == 0 {
-            let mut m = Map::new();
-            m.insert("b".into(), Value::Null);
-            m.insert("a".into(), Value::Null);
-            SORTED.store(if m.keys().next().is_some_and(|k| k == "a") { 1 } else { 2 }, Relaxed);
-        }
-        if SORTED.load(Relaxed) == 1 {
-            self.visit(v, found);
-        }
+        self.visit(v, found);
     }
 
     fn visit<'d>(&self, v: &'d Value, found: &mut impl FnMut(usize, Option<&'d Value>)) {
