@@ -101,7 +101,9 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
   const granted = () => engine && engine.consent() === 'granted';
 
   /** Keeps what consent allows: everything when granted, else only the consent record. */
+  let dirty = false;
   const persist = () => {
+    dirty = false;
     store.set(KEY.fragment, engine.fragment());
     if (granted()) {
       store.set(KEY.device, replica.slice('browser:'.length));
@@ -116,14 +118,11 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
    * Persists once at the end of the current task, however many events it recorded: a page
    * view and its impressions at start-up are one write, not one each.
    */
-  let persisting = false;
   const persistSoon = () => {
-    if (persisting) return;
-    persisting = true;
-    queueMicrotask(() => {
-      persisting = false;
-      persist();
-    });
+    if (dirty) return;
+    dirty = true;
+    // Skipped when a direct persist() came first (consent writes at once).
+    queueMicrotask(() => dirty && persist());
   };
 
   const schedule = (delay) => {

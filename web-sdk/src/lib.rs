@@ -72,15 +72,6 @@ impl Engine {
         self.profile = profile;
     }
 
-    /// Merges another fragment of the same person (e.g. from another tab).
-    pub fn merge(&mut self, fragment: &str) {
-        if let Ok(other) = Profile::from_json(fragment) {
-            if self.profile.same_person(&other, &self.bundle.schema) {
-                self.profile.merge(&other);
-            }
-        }
-    }
-
     /// Validates and applies one event (`{id, type, ts, props}`) at once. Returns
     /// `{"outcome": "applied"|"duplicate"|"dropped", "reason"?, "event"}` with the event as it
     /// should be sent to the edge (its `origin` set to this replica); throws on a bad event.
