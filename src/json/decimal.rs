@@ -147,7 +147,7 @@ impl Exact {
     /// `(2m + 1) × 2^(e - 1)`, exactly: both sides scaled to integers.
     fn against_half_above(&self, f: f64) -> Ordering {
         let (m, e) = parts(f);
-        let mut value = Big(self.value.0.clone());
+        let mut value = self.value.clone();
         let mut half = Big::from_u64(2 * m + 1);
         if self.scale < 0 {
             half.mul_pow10(self.scale.unsigned_abs());
@@ -176,16 +176,28 @@ fn parts(f: f64) -> (u64, i64) {
     }
 }
 
-/// A non-negative big integer, 32-bit limbs from the least significant.
-struct Big(Vec<u32>);
+/// Limbs enough for any comparison here: at most 800 digits scaled by 2^1075, or 10^1130 by
+/// 2^54 (about 3,810 bits).
+const LIMBS: usize = 128;
+
+/// A non-negative big integer, 32-bit limbs from the least significant, on the stack (a number
+/// needing the slow path is compared a few times; allocating each time was most of its cost).
+#[derive(Clone)]
+struct Big {
+    limbs: [u32; LIMBS],
+    len: usize,
+}
 
 impl Big {
     fn from_u64(n: u64) -> Big {
-        Big(vec![n as u32, (n >> 32) as u32])
+        let mut big = Big { limbs: [0; LIMBS], len: 2 };
+        big.limbs[0] = n as u32;
+        big.limbs[1] = (n >> 32) as u32;
+        big
     }
 
     fn from_digits(digits: &[u8]) -> Big {
-        let mut big = Big(Vec::with_capacity(digits.len() / 9 + 2));
+        let mut big = Big { limbs: [0; LIMBS], len: 0 };
         for chunk in digits.chunks(9) {
             let n = chunk.iter().fold(0u32, |n, &d| n * 10 + u32::from(d));
             big.mul_add(10u32.pow(chunk.len() as u32), n);
@@ -193,16 +205,18 @@ impl Big {
         big
     }
 
-    /// `self × by + add`.
+    /// `self × by + add`. Past `LIMBS` the carry is dropped: the bounds above keep it from
+    /// happening.
     fn mul_add(&mut self, by: u32, add: u32) {
         let mut carry = u64::from(add);
-        for limb in &mut self.0 {
+        for limb in self.limbs.iter_mut().take(self.len) {
             let x = u64::from(*limb) * u64::from(by) + carry;
             *limb = x as u32;
             carry = x >> 32;
         }
-        if carry > 0 {
-            self.0.push(carry as u32);
+        if carry > 0 && self.len < LIMBS {
+            self.limbs[self.len] = carry as u32;
+            self.len += 1;
         }
     }
 
@@ -218,21 +232,25 @@ impl Big {
         let (limbs, bits) = ((bits / 32) as usize, (bits % 32) as u32);
         if bits > 0 {
             let mut carry = 0;
-            for limb in &mut self.0 {
+            for limb in self.limbs.iter_mut().take(self.len) {
                 let x = (*limb << bits) | carry;
                 carry = *limb >> (32 - bits);
                 *limb = x;
             }
-            if carry > 0 {
-                self.0.push(carry);
+            if carry > 0 && self.len < LIMBS {
+                self.limbs[self.len] = carry;
+                self.len += 1;
             }
         }
-        self.0.splice(0..0, std::iter::repeat_n(0, limbs));
+        let len = (self.len + limbs).min(LIMBS);
+        self.limbs.copy_within(0..len - limbs.min(len), limbs.min(len));
+        self.limbs[..limbs.min(len)].fill(0);
+        self.len = len;
     }
 
     fn cmp(&self, other: &Big) -> Ordering {
-        let significant = |b: &Big| b.0.iter().rposition(|&l| l != 0).map_or(0, |i| i + 1);
+        let significant = |b: &Big| b.limbs.iter().take(b.len).rposition(|&l| l != 0).map_or(0, |i| i + 1);
         let (a, b) = (significant(self), significant(other));
-        a.cmp(&b).then_with(|| self.0.iter().take(a).rev().cmp(other.0.iter().take(b).rev()))
+        a.cmp(&b).then_with(|| self.limbs.iter().take(a).rev().cmp(other.limbs.iter().take(b).rev()))
     }
 }
