@@ -3,13 +3,13 @@
 //! type and per (de)serializer).
 //!
 //! Text is parsed into a [`Value`] by [`parse`] (the only deserialization there is, and not
-//! serde's: see `parse.rs`); typed values
-//! are read from it by hand, after `catalog::shape` has checked its shape. Typed values write
-//! their JSON text directly with the writer functions here, exactly as serde's derive wrote it
-//! (fields in declaration order, compact); where a `Value` is wanted it is made from that text. [`Text`] lets shells
-//! keep using serde on the core's types: it serializes such text keeping its keys' order.
+//! serde's: see `parse.rs`); typed values are read from it by hand, after `catalog::shape` has
+//! checked its shape. Typed values write their JSON text directly with the writer functions
+//! here, exactly as serde's derive wrote it (fields in declaration order, compact); where a
+//! `Value` is wanted it is made from that text. [`Text`] lets shells keep using serde on the
+//! core's types: it serializes such text keeping its keys' order.
 
-mod decimal;
+pub(crate) mod decimal;
 mod parse;
 mod value;
 
@@ -157,13 +157,8 @@ impl Serialize for Raw<'_> {
                 }
                 seq.end()
             }
-            // Numbers as Rust reads them (exactly: the shortest round-trip digits give back the
-            // same f64), so a value goes through text unchanged.
-            Some(b'-' | b'0'..=b'9') if text.contains(['.', 'e', 'E']) => {
-                serializer.serialize_f64(text.parse().map_err(S::Error::custom)?)
-            }
-            Some(b'-') => serializer.serialize_i64(text.parse().map_err(S::Error::custom)?),
-            Some(b'0'..=b'9') => serializer.serialize_u64(text.parse().map_err(S::Error::custom)?),
+            // Scalars as the parser reads them (numbers exactly), so a value goes through text
+            // unchanged.
             _ => parse(text).map_err(S::Error::custom)?.serialize(serializer),
         }
     }

@@ -314,9 +314,7 @@ impl<'t> Parser<'t> {
             if digits.is_empty() {
                 return Err(self.fail_or_eof("invalid number", EOF));
             }
-            // Past a billion an exponent only means zero or too large.
-            let n = digits.iter().fold(0i64, |n, &d| (n * 10 + i64::from(d - b'0')).min(1_000_000_000));
-            exp = if negative { -n } else { n };
+            exp = decimal::exponent(digits, negative);
         }
         if !float {
             let exact =
@@ -331,19 +329,15 @@ impl<'t> Parser<'t> {
                 return Ok(if negative < 0 {
                     Value::Number(Number::from(negative))
                 } else {
-                    float_value(-(n as f64))
+                    Value::from(-(n as f64))
                 });
             }
         }
         match decimal::to_f64(int, frac, exp) {
-            Some(f) => Ok(float_value(if positive { f } else { -f })),
+            Some(f) => Ok(Value::from(if positive { f } else { -f })),
             None => Err(self.fail("number out of range")),
         }
     }
-}
-
-fn float_value(f: f64) -> Value {
-    Number::from_f64(f).map_or(Value::Null, Value::Number)
 }
 
 #[cfg(test)]

@@ -346,8 +346,9 @@ fn decimal_prefix(b: &[u8]) -> usize {
     i
 }
 
-/// The value of a literal accepted by [`decimal_prefix`]. Short integers are exact; anything else
-/// goes through the JSON number parser (so a string and the same JSON number always agree).
+/// The value of a literal accepted by [`decimal_prefix`]: the nearest f64, by the JSON number
+/// parser's conversion (so a string and the same JSON number always agree); past `f64::MAX`,
+/// infinite, as in JS.
 fn parse_decimal(lit: &str) -> f64 {
     let (sign, body) = match lit.as_bytes().first() {
         Some(b'-') => (-1.0, lit.get(1..).unwrap_or("")),
@@ -358,27 +359,18 @@ fn parse_decimal(lit: &str) -> f64 {
         let n = body.bytes().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
         return sign * n as f64;
     }
-    // Rewrite into JSON's stricter grammar: no leading zeros, digits on both sides of a point.
     let (mantissa, exp) = match body.find(['e', 'E']) {
-        Some(at) => (body.get(..at).unwrap_or(""), body.get(at..).unwrap_or("")),
+        Some(at) => (body.get(..at).unwrap_or(""), body.get(at + 1..).unwrap_or("")),
         None => (body, ""),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let int = int.trim_start_matches('0');
-    let json = crate::util::cat(&[
-        if int.is_empty() { "0" } else { int },
-        if frac.is_empty() { "" } else { "." },
-        frac,
-        exp,
-    ]);
-    // Parsed as a `Value`, which shares the parser the data already went through.
-    let magnitude = match crate::json::parse(&json) {
-        Ok(v) => v.as_f64().unwrap_or(f64::NAN),
-        // Only an out-of-range exponent fails here: huge magnitudes, as in JS, are infinite.
-        Err(_) if mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) && !exp.contains('-') => f64::INFINITY,
-        Err(_) => 0.0,
+    let (negative, digits) = match exp.as_bytes() {
+        [b'-', digits @ ..] => (true, digits),
+        [b'+', digits @ ..] => (false, digits),
+        digits => (false, digits),
     };
-    sign * magnitude
+    let exp = crate::json::decimal::exponent(digits, negative);
+    sign * crate::json::decimal::to_f64(int.as_bytes(), frac.as_bytes(), exp).unwrap_or(f64::INFINITY)
 }
 
 /// JS `a % b`: the exact remainder of truncating division, with the sign of `a` (the fdlibm/musl
