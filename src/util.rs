@@ -1,7 +1,6 @@
 //! Small helpers that keep the Wasm build small: each replaces a standard routine whose generic
 //! or panicking machinery would otherwise be compiled in once per use.
 
-use crate::json::{Map, Value};
 use std::cmp::Ordering;
 
 /// Where `needle` first occurs in `haystack` (a plain search: the standard one brings a large
@@ -31,16 +30,6 @@ pub(crate) fn join<S: AsRef<str>>(parts: &[S], sep: &str) -> String {
 /// `parts` one after another, like `[&str]::concat`.
 pub(crate) fn cat(parts: &[&str]) -> String {
     join(parts, "")
-}
-
-/// A JSON object of `entries` (the last of equal keys wins), like `collect()`, which would sort
-/// them first with a copy of the standard sort per entry type.
-pub(crate) fn object_of(entries: impl IntoIterator<Item = (String, Value)>) -> Map {
-    let mut map = Map::new();
-    for (k, v) in entries {
-        map.insert(k, v);
-    }
-    map
 }
 
 /// `x.clamp(lo, hi)` for `lo <= hi` (NaN stays NaN), without `f64::clamp`'s assertion, whose

@@ -391,7 +391,7 @@ impl Bundle {
         }
         let version = if browser { content_version(&catalog) } else { self.version.clone() };
         // As a `Value` (keys sorted), as the bundle has always been written.
-        let mut bundle = crate::json::Map::new();
+        let mut bundle = Map::new();
         bundle.insert(BUNDLE_TAG.to_owned(), Value::from(1));
         bundle.insert("version".to_owned(), Value::String(version.clone()));
         bundle.insert("catalog".to_owned(), json::parse(&catalog.to_json()).unwrap_or_default());
@@ -402,7 +402,7 @@ impl Bundle {
     /// Every audience's verdict for `data` at `now` (for profile views and debugging).
     pub fn audiences(&self, data: &Value, now: i64) -> Map {
         let scope = rules::Scope::new(data, now, &self.audiences);
-        let mut verdicts = crate::json::Map::new();
+        let mut verdicts = Map::new();
         for (name, rule) in self.audience_names.iter().zip(&self.audiences) {
             verdicts.insert(name.clone(), Value::Bool(rule.test(&scope)));
         }

@@ -201,13 +201,7 @@ impl Catalog {
                 field: opt_text(c, "field"),
                 window: opt_text(c, "window"),
             }),
-            audiences: {
-                let mut audiences = Map::new();
-                for (name, rule) in v.get("audiences").and_then(Value::as_object).into_iter().flatten() {
-                    audiences.insert(name.clone(), rule.clone());
-                }
-                audiences
-            },
+            audiences: v.get("audiences").and_then(Value::as_object).cloned().unwrap_or_default(),
             placements: entries(v, "placements", |p| Placement {
                 fallback: opt_text(p, "fallback"),
                 max_items: count(p, "max_items"),

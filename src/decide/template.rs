@@ -83,9 +83,7 @@ pub fn render_data(value: &Value, data: &Value) -> Value {
             Err(_) => value.clone(),
         },
         Value::Array(a) => Value::Array(a.iter().map(|v| render_data(v, data)).collect()),
-        Value::Object(m) => {
-            Value::Object(crate::util::object_of(m.iter().map(|(k, v)| (k.clone(), render_data(v, data)))))
-        }
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), render_data(v, data))).collect()),
         other => other.clone(),
     }
 }

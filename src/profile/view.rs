@@ -66,19 +66,22 @@ impl Fragment {
                 None => 0,
             }
         };
-        crate::util::object_of(self.attrs.iter().filter_map(|(name, values)| {
-            // Lower rank wins; within a rank, the newest.
-            let best: &Attr = values
-                .iter()
-                .min_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| (b.1, &b.2).cmp(&(a.1, &a.2))))?;
-            (!best.3.is_null()).then(|| (name.clone(), best.3.clone()))
-        }))
+        self.attrs
+            .iter()
+            .filter_map(|(name, values)| {
+                // Lower rank wins; within a rank, the newest.
+                let best: &Attr = values
+                    .iter()
+                    .min_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| (b.1, &b.2).cmp(&(a.1, &a.2))))?;
+                (!best.3.is_null()).then(|| (name.clone(), best.3.clone()))
+            })
+            .collect()
     }
 
     /// The catalog's computed aggregates at `now`.
     pub fn computed_values(&self, schema: &Schema, now: i64) -> Map {
         let visible = schema.computed.iter().filter(|d| d.visible());
-        crate::util::object_of(visible.map(|d| (d.name.clone(), self.computed_value(schema, &d.name, now))))
+        visible.map(|d| (d.name.clone(), self.computed_value(schema, &d.name, now))).collect()
     }
 
     /// One aggregate (visible or hidden) at `now`: 0 / `[]` / null when nothing was counted.
