@@ -198,7 +198,7 @@ async fn events(mut req: Request, env: &Env) -> Result<Response> {
     if body.len() > MAX_BODY {
         return error(413, "too_large", "an event batch is at most 64 KiB");
     }
-    let Some(value) = std::str::from_utf8(&body).ok().and_then(|text| rapport::json::parse(text).ok()) else {
+    let Some(value) = std::str::from_utf8(&body).ok().and_then(|text| parse_json(text).ok()) else {
         return error(400, "parse", "the body is not JSON: send {\"events\": [...]}");
     };
     let (events, rejected) = match parse_batch(&value, true) {

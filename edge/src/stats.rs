@@ -140,7 +140,7 @@ impl DurableObject for Stats {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let storage = self.state.storage();
         let text: Option<String> = storage.get("stats").await?;
-        let mut doc: Value = text.and_then(|t| rapport::json::parse(&t).ok()).unwrap_or_else(|| json!({}));
+        let mut doc: Value = text.and_then(|t| json::parse(&t).ok()).unwrap_or_else(|| json!({}));
         if req.method() == Method::Post {
             let adds = crate::parse_json(&req.text().await?)?;
             let adds = adds.as_array().map(Vec::as_slice).unwrap_or_default();

@@ -51,21 +51,17 @@ impl Tree {
     /// need the general lookup. Relies on objects keeping their keys in byte order, as
     /// [`crate::json::Map`] always does.
     pub(crate) fn walk<'d>(&self, v: &'d Value, found: &mut impl FnMut(usize, Option<&'d Value>)) {
-        self.visit(v, found);
-    }
-
-    fn visit<'d>(&self, v: &'d Value, found: &mut impl FnMut(usize, Option<&'d Value>)) {
         if let Some(slot) = self.slot {
             found(slot, Some(v));
         }
         match v {
-            Value::Object(m) => self.visit_object(m, found),
+            Value::Object(m) => self.walk_object(m, found),
             Value::Array(items) => {
                 for (seg, _, child) in &self.children {
                     // `length` or another key of an array: the general lookup.
                     if let Some(i) = seg.index {
                         match items.get(i) {
-                            Some(item) => child.visit(item, found),
+                            Some(item) => child.walk(item, found),
                             None => child.absent(found),
                         }
                     }
@@ -78,14 +74,14 @@ impl Tree {
     }
 
     /// The children beside `m`'s keys, both in order: each key compared once.
-    fn visit_object<'d>(&self, m: &'d Map, found: &mut impl FnMut(usize, Option<&'d Value>)) {
+    fn walk_object<'d>(&self, m: &'d Map, found: &mut impl FnMut(usize, Option<&'d Value>)) {
         let mut children = self.children.iter().peekable();
         for (key, value) in m {
             let k = Key::of(key);
             while let Some((seg, sk, child)) = children.peek() {
                 match sk.order(&seg.key, k, key) {
                     Ordering::Less => child.absent(found),
-                    Ordering::Equal => child.visit(value, found),
+                    Ordering::Equal => child.walk(value, found),
                     Ordering::Greater => break,
                 }
                 children.next();
