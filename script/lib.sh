@@ -10,6 +10,15 @@ export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 
+# Cargo for the browser SDK's Wasm as sites load it. Without reference types, wasm-bindgen keeps
+# JS values in its JS-side heap rather than a Wasm externref table, and the table's code leaves
+# the module: 0.5 KB gzip (BENCHMARKS.md). Only there: the worker's glue (workers-rs) and
+# wasm-bindgen-test's runner need reference types (the Playwright suites load this build).
+# Cargo keeps the two builds' artefacts apart, so neither rebuilds the other.
+sdk_cargo() {
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Ctarget-feature=-reference-types" cargo "$@"
+}
+
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 # The version Cargo.lock pins for a crate.
