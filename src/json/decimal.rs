@@ -84,18 +84,30 @@ pub(crate) fn to_f64(int: &[u8], frac: &[u8], exp: i64) -> Option<f64> {
 impl Digits {
     /// `None` when every digit is zero.
     fn new(int: &[u8], frac: &[u8], exp: i64) -> Option<Digits> {
-        let all = int.iter().chain(frac);
-        let leading = all.clone().take_while(|&&b| b == b'0').count();
-        let total = int.len() + frac.len();
-        if leading == total {
-            return None;
+        // One pass (iterator chains over the two parts cost more code than this loop).
+        let (mut digits, mut zeros, mut read, mut leading, mut more) = (Vec::new(), 0, 0, None, false);
+        for part in [int, frac] {
+            for &b in part {
+                read += 1;
+                if b == b'0' {
+                    zeros += 1;
+                    continue;
+                }
+                if leading.is_none() {
+                    leading = Some(read - 1);
+                    zeros = 0;
+                }
+                // Zeros between significant digits are kept; trailing ones never are.
+                digits.resize((digits.len() + zeros).min(MAX_DIGITS), 0);
+                zeros = 0;
+                if digits.len() < MAX_DIGITS {
+                    digits.push(b - b'0');
+                } else {
+                    more = true;
+                }
+            }
         }
-        let trailing = all.clone().rev().take_while(|&&b| b == b'0').count();
-        let significant = total - leading - trailing;
-        let kept = significant.min(MAX_DIGITS);
-        let digits: Vec<u8> = all.clone().skip(leading).take(kept).map(|b| b - b'0').collect();
-        let more = all.skip(leading + kept).take(significant - kept).any(|&b| b != b'0');
-        let point = exp.saturating_add(int.len() as i64 - leading as i64);
+        let point = exp.saturating_add(int.len() as i64 - leading? as i64);
         Some(Digits { digits, point, more })
     }
 
