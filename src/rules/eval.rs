@@ -674,28 +674,38 @@ fn missing<'a, 'd: 'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) ->
         // The keys are the arguments, or the elements of the first one when it is an array.
         let Some((first, rest)) = args.split_first() else { return V::O(Value::Array(Vec::new())) };
         let first = eval(first, c, e);
+        let mut absent = Vec::new();
         if let Some(keys) = first.as_array() {
-            return V::O(Value::Array(missing_keys(&mut keys.iter().map(V::B), c)));
+            missing_of(&mut absent, keys, c);
+        } else {
+            push_missing(&mut absent, first, c);
+            for a in rest {
+                push_missing(&mut absent, eval(a, c, e), c);
+            }
         }
-        let mut keys = std::iter::once(first).chain(rest.iter().map(|a| eval(a, c, e)));
-        return V::O(Value::Array(missing_keys(&mut keys, c)));
+        return V::O(Value::Array(absent));
     }
     let [need, keys] = args else { return V::null() };
     let need = eval(need, c, e);
     let keys = eval(keys, c, e);
     // json-logic-js applies `missing` to the options: a first option that is an array holds the
     // keys, as for `missing` itself.
-    let (absent, total) = match keys.as_array() {
-        Some(list) => match list.first() {
-            Some(Value::Array(inner)) => (missing_keys(&mut inner.iter().map(V::B), c), list.len() as f64),
-            _ => (missing_keys(&mut list.iter().map(V::B), c), list.len() as f64),
-        },
+    let mut absent = Vec::new();
+    let total = match keys.as_array() {
+        Some(list) => {
+            match list.first() {
+                Some(Value::Array(inner)) => missing_of(&mut absent, inner, c),
+                _ => missing_of(&mut absent, list, c),
+            }
+            list.len() as f64
+        }
         None => {
             let total = match keys.prim() {
                 Prim::Str(s) => s.encode_utf16().count() as f64,
                 _ => f64::NAN,
             };
-            (missing_keys(&mut std::iter::once(keys), c), total)
+            push_missing(&mut absent, keys, c);
+            total
         }
     };
     let enough = V::N(total - absent.len() as f64);
@@ -867,14 +877,18 @@ fn lookup<'a>(key: &V, c: Ctx<'a>) -> Option<V<'a>> {
     }
 }
 
-fn missing_keys<'k>(keys: &mut dyn Iterator<Item = V<'k>>, c: Ctx) -> Vec<Value> {
-    let mut out = Vec::new();
+/// Adds each of `keys` that is missing from the data to `out`.
+fn missing_of(out: &mut Vec<Value>, keys: &[Value], c: Ctx) {
     for key in keys {
-        if absent(&key, c) {
-            out.push(key.into_value());
-        }
+        push_missing(out, V::B(key), c);
     }
-    out
+}
+
+/// Adds `key` to `out` when it is missing from the data.
+fn push_missing(out: &mut Vec<Value>, key: V, c: Ctx) {
+    if absent(&key, c) {
+        out.push(key.into_value());
+    }
 }
 
 /// Whether `{"var": key}` is `null` or `""`. A key that is an array is the argument list of
