@@ -842,7 +842,7 @@ fn path_value<'a, 'd: 'a>(slot: &'a Slot, c: Ctx<'a>, e: &Env<'_, 'd>) -> Option
     match c {
         Ctx::Data(d) if std::ptr::eq(d, e.data) => e.memo.find(slot, e.data),
         Ctx::Data(d) => descend(d, &slot.segs),
-        _ => walk(c, &mut slot.segs.iter().map(Seg::as_ref)),
+        _ => walk(c, slot.segs.iter().map(Seg::as_ref)),
     }
 }
 
@@ -856,7 +856,7 @@ fn descend<'a>(data: &'a Value, segs: &[Seg]) -> Option<V<'a>> {
             Value::Array(items) if s.index.is_some() => s.index.and_then(|at| items.get(at)),
             // `length`, string characters: the general path.
             Value::Array(_) | Value::String(_) => {
-                return walk(Ctx::Data(v), &mut segs.iter().skip(i).map(Seg::as_ref));
+                return walk(Ctx::Data(v), segs.get(i..).unwrap_or_default().iter().map(Seg::as_ref));
             }
             _ => None,
         };
@@ -872,7 +872,7 @@ fn lookup<'a>(key: &V, c: Ctx<'a>) -> Option<V<'a>> {
         Prim::Str(s) if s.is_empty() => Some(whole(c)),
         p => {
             let path = js::string_of(p);
-            walk(c, &mut path.split('.').map(|k| SegRef { key: k, index: array_index(k) }))
+            walk(c, path.split('.').map(|k| SegRef { key: k, index: array_index(k) }))
         }
     }
 }
@@ -943,7 +943,7 @@ impl Seg {
 
 /// Follows a path as json-logic-js does: `None` (JS `undefined`) as soon as a step finds nothing,
 /// or steps into `null`; a `null` found at the end is a value.
-fn walk<'a>(c: Ctx<'a>, segs: &mut dyn Iterator<Item = SegRef<'_>>) -> Option<V<'a>> {
+fn walk<'a, 'k>(c: Ctx<'a>, mut segs: impl Iterator<Item = SegRef<'k>>) -> Option<V<'a>> {
     let mut cur = match c {
         Ctx::Data(d) => V::B(d),
         Ctx::Reduce(current, acc) => match segs.next() {
