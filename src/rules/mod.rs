@@ -126,19 +126,24 @@ pub fn compile_audiences(
     computed: Option<&[String]>,
     paths: Option<&Paths>,
 ) -> Result<Vec<Rule>, Vec<Error>> {
-    let names: Vec<String> = audiences.iter().map(|(name, _)| name.clone()).collect();
+    let mut names = Vec::with_capacity(audiences.len());
+    for (name, _) in audiences {
+        names.push(name.clone());
+    }
     let scope = Names { audiences: &names, computed, paths };
     let prefix = |name: &str| format!("/{}", pointer_token(name));
     let mut errors = Vec::new();
     let mut rules = Vec::with_capacity(audiences.len());
     let mut refs = Vec::with_capacity(audiences.len());
     for (i, (name, rule)) in audiences.iter().enumerate() {
-        if names.iter().take(i).any(|n| n == name) {
+        if names.get(..i).is_some_and(|earlier| earlier.contains(name)) {
             errors.push(Error::new(ErrorKind::Rule, prefix(name), format!("duplicate audience \"{name}\"")));
         }
         let mut c = Compiler::new(&scope);
         let node = c.rule(rule);
-        errors.extend(c.errors.into_iter().map(|e| e.under(&prefix(name))));
+        for e in c.errors {
+            errors.push(e.under(&prefix(name)));
+        }
         rules.push(Rule::new(node, c.depth));
         refs.push(c.refs);
     }
@@ -182,7 +187,10 @@ fn check_graph(names: &[String], rules: &[Rule], refs: &[Vec<(usize, u16)>], err
                     }
                     Some(&GREY) => {
                         let from = stack.iter().position(|&(n, _)| n == to).unwrap_or(0);
-                        let mut cycle: Vec<&str> = stack.iter().skip(from).map(|&(n, _)| name(n)).collect();
+                        let mut cycle = Vec::new();
+                        for &(n, _) in stack.get(from..).unwrap_or_default() {
+                            cycle.push(name(n));
+                        }
                         cycle.push(name(to));
                         errors.push(Error::new(
                             ErrorKind::Rule,
@@ -194,14 +202,15 @@ fn check_graph(names: &[String], rules: &[Rule], refs: &[Vec<(usize, u16)>], err
                 }
                 continue;
             }
-            let own = rules.get(node).map_or(0, |r| u32::from(r.depth));
-            let deepest = out
-                .iter()
-                .filter(|&&(to, _)| state.get(to) == Some(&BLACK))
-                .map(|&(to, at)| u32::from(at).saturating_add(reach.get(to).copied().unwrap_or(0)))
-                .fold(own, u32::max);
-            let inherited =
-                out.iter().any(|&(to, _)| reach.get(to).is_some_and(|&r| r > eval::AUDIENCE_DEPTH));
+            let mut deepest = rules.get(node).map_or(0, |r| u32::from(r.depth));
+            let mut inherited = false;
+            for &(to, at) in out {
+                let to_reach = reach.get(to).copied().unwrap_or(0);
+                if state.get(to) == Some(&BLACK) {
+                    deepest = deepest.max(u32::from(at).saturating_add(to_reach));
+                }
+                inherited |= to_reach > eval::AUDIENCE_DEPTH;
+            }
             if deepest > eval::AUDIENCE_DEPTH && !inherited {
                 errors.push(Error::new(
                     ErrorKind::Rule,
