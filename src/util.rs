@@ -52,7 +52,16 @@ pub(crate) struct Ids<'a> {
 }
 
 impl<'a> Ids<'a> {
-    pub(crate) fn new(ids: Vec<&'a str>) -> Ids<'a> {
+    /// The ids of `items`, as `id` reads them.
+    pub(crate) fn of<T>(items: &'a [T], id: impl Fn(&'a T) -> &'a String) -> Ids<'a> {
+        let mut ids = Vec::with_capacity(items.len());
+        for item in items {
+            ids.push(id(item).as_str());
+        }
+        Ids::new(ids)
+    }
+
+    fn new(ids: Vec<&'a str>) -> Ids<'a> {
         let mut order: Vec<usize> = (0..ids.len()).collect();
         sort_by(&mut order, |&a, &b| ids[a].cmp(ids[b]));
         let mut repeated = vec![false; ids.len()];

@@ -127,7 +127,10 @@ impl Bundle {
             audience_names.push(name.clone());
             audience_rules.push((name.clone(), rule.clone()));
         }
-        let computed_names: Vec<String> = catalog.computed.keys().cloned().collect();
+        let mut computed_names = Vec::with_capacity(catalog.computed.len());
+        for name in catalog.computed.keys() {
+            computed_names.push(name.clone());
+        }
         let paths = rules::Paths::default();
         let audiences = rules::compile_audiences(&audience_rules, Some(&computed_names), Some(&paths))
             .unwrap_or_else(|e| {
@@ -179,7 +182,7 @@ impl Bundle {
             );
         }
 
-        let offer_ids = Ids::new(catalog.offers.iter().map(|o| o.id.as_str()).collect());
+        let offer_ids = Ids::of(&catalog.offers, |o| &o.id);
         let mut offers = Vec::with_capacity(catalog.offers.len());
         for (i, offer) in catalog.offers.iter().enumerate() {
             let at = format!("/offers/{i}");
@@ -272,7 +275,7 @@ impl Bundle {
         }
 
         let mut suppressions = Vec::new();
-        let suppression_ids = Ids::new(catalog.suppressions.iter().map(|s| s.id.as_str()).collect());
+        let suppression_ids = Ids::of(&catalog.suppressions, |s| &s.id);
         for (i, s) in catalog.suppressions.iter().enumerate() {
             let at = format!("/suppressions/{i}");
             if suppression_ids.repeated(i) {
@@ -284,7 +287,7 @@ impl Bundle {
         }
 
         let mut experiments = Vec::new();
-        let experiment_ids = Ids::new(catalog.experiments.iter().map(|e| e.id.as_str()).collect());
+        let experiment_ids = Ids::of(&catalog.experiments, |e| &e.id);
         for (i, e) in catalog.experiments.iter().enumerate() {
             let at = format!("/experiments/{i}");
             if experiment_ids.repeated(i) {
@@ -309,11 +312,16 @@ impl Bundle {
                     "an experiment needs at least one variant".to_owned(),
                 ));
             }
-            let weights: f64 = e.variants.iter().map(|v| v.weight).sum();
-            if e.variants.iter().any(|v| v.weight < 0.0 || v.weight.fract() != 0.0) {
+            let (mut weights, mut whole, mut within) = (0.0, true, true);
+            for v in &e.variants {
+                weights += v.weight;
+                whole &= v.weight >= 0.0 && v.weight.fract() == 0.0;
+                within &= v.weight <= MAX_WEIGHT;
+            }
+            if !whole {
                 errors
                     .push(invalid(format!("{at}/variants"), "weights are non-negative integers".to_owned()));
-            } else if e.variants.iter().any(|v| v.weight > MAX_WEIGHT) {
+            } else if !within {
                 errors.push(invalid(
                     format!("{at}/variants"),
                     "weights are at most 9007199254740992 (2^53, the largest whole number a JSON number holds exactly)"
@@ -322,7 +330,7 @@ impl Bundle {
             } else if !e.variants.is_empty() && weights <= 0.0 {
                 errors.push(invalid(format!("{at}/variants"), "weights sum to 0".to_owned()));
             }
-            let variant_ids = Ids::new(e.variants.iter().map(|v| v.id.as_str()).collect());
+            let variant_ids = Ids::of(&e.variants, |v| &v.id);
             let mut variant_offers = Vec::new();
             for (j, v) in e.variants.iter().enumerate() {
                 if variant_ids.repeated(j) {
