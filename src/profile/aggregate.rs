@@ -442,18 +442,27 @@ impl Series {
                     _ => Value::from(n),
                 }
             }
-            Series::Extreme { w, max, b } => b
-                .iter()
-                .filter(|(idx, _)| live(*idx, *w))
-                .map(|(_, x)| *x)
-                .reduce(|a, x| extreme(a, x, *max))
-                .map_or(Value::Null, number),
+            Series::Extreme { w, max, b } => {
+                let mut best = None;
+                for &(idx, x) in b {
+                    if live(idx, *w) {
+                        best = Some(best.map_or(x, |a| extreme(a, x, *max)));
+                    }
+                }
+                best.map_or(Value::Null, number)
+            }
             Series::First { w, b } => {
                 b.iter().find(|(idx, _)| live(*idx, *w)).map_or(Value::Null, |(_, stamp)| stamp.1.clone())
             }
             Series::Last { v } => v.as_ref().filter(|s| in_window(s.0)).map_or(Value::Null, |s| s.1.clone()),
             Series::Distinct { v } => {
-                Value::Array(v.iter().filter(|(_, ts)| in_window(*ts)).map(|(x, _)| x.clone()).collect())
+                let mut values = Vec::new();
+                for (x, ts) in v {
+                    if in_window(*ts) {
+                        values.push(x.clone());
+                    }
+                }
+                Value::Array(values)
             }
         }
     }
@@ -467,7 +476,13 @@ impl Series {
         }
         match self {
             Series::Counter { w, o, .. } if *w > 0 => {
-                if let Some(newest) = o.values().filter(|d| !d.1.is_empty()).map(Dense::last).max() {
+                let mut newest = None;
+                for d in o.values() {
+                    if !d.1.is_empty() {
+                        newest = newest.max(Some(d.last()));
+                    }
+                }
+                if let Some(newest) = newest {
                     for dense in o.values_mut() {
                         dense.trim(newest - BUCKETS - 1);
                     }
