@@ -308,8 +308,16 @@ fn describe(shape: &Shape) -> String {
 
 /// `"a", "b", "c"`.
 fn quote_all(options: &[&str]) -> String {
-    let quoted: Vec<String> = options.iter().map(|o| crate::util::cat(&["\"", o, "\""])).collect();
-    crate::util::join(&quoted, ", ")
+    let mut quoted = String::new();
+    for (i, o) in options.iter().enumerate() {
+        if i > 0 {
+            quoted.push_str(", ");
+        }
+        quoted.push('"');
+        quoted.push_str(o);
+        quoted.push('"');
+    }
+    quoted
 }
 
 fn kind(value: &Value) -> &'static str {

@@ -82,8 +82,20 @@ pub fn render_data(value: &Value, data: &Value) -> Value {
             Ok(t) => Value::String(t.render(data, false)),
             Err(_) => value.clone(),
         },
-        Value::Array(a) => Value::Array(a.iter().map(|v| render_data(v, data)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), render_data(v, data))).collect()),
+        Value::Array(a) => {
+            let mut out = Vec::with_capacity(a.len());
+            for v in a {
+                out.push(render_data(v, data));
+            }
+            Value::Array(out)
+        }
+        Value::Object(m) => {
+            let mut out = Vec::with_capacity(m.len());
+            for (k, v) in m {
+                out.push((k.clone(), render_data(v, data)));
+            }
+            Value::Object(crate::json::Map::from_entries(out))
+        }
         other => other.clone(),
     }
 }

@@ -178,7 +178,11 @@ impl Schema {
                 Some(Value::String(s)) if s == "latest" => None,
                 Some(Value::Object(p)) => match p.get("precedence").and_then(Value::as_array) {
                     Some(list) if list.iter().all(Value::is_string) && p.len() == 1 => {
-                        Some(list.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                        let mut sources = Vec::with_capacity(list.len());
+                        for source in list {
+                            sources.push(source.as_str().unwrap_or_default().to_owned());
+                        }
+                        Some(sources)
                     }
                     _ => {
                         errors.push(invalid(
