@@ -342,7 +342,11 @@ fn rank(
 
 /// The offers of `(score, offer)` pairs, in order.
 fn offers_of(scored: &[(f64, usize)]) -> Vec<usize> {
-    scored.iter().map(|s| s.1).collect()
+    let mut offers = Vec::with_capacity(scored.len());
+    for s in scored {
+        offers.push(s.1);
+    }
+    offers
 }
 
 fn item(bundle: &Bundle, i: usize, data: &Value) -> Item {

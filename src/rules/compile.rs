@@ -118,7 +118,11 @@ impl Interner {
         if let Some(slot) = self.slots.get(path) {
             return slot.clone();
         }
-        let segs = path.split('.').map(|k| Seg { key: k.into(), index: eval::array_index(k) }).collect();
+        let mut segs = Vec::new();
+        for k in path.split('.') {
+            segs.push(Seg { key: k.into(), index: eval::array_index(k) });
+        }
+        let segs = segs.into_boxed_slice();
         let slot = Arc::new(Slot { index: self.slots.len(), segs, owner: self.owner.clone() });
         self.slots.insert(path.to_owned(), slot.clone());
         slot

@@ -490,7 +490,11 @@ pub(crate) fn operate(op: Op, a: &V, b: &V) -> bool {
 
 #[inline(never)]
 fn array<'a, 'd: 'a>(items: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
-    V::O(Value::Array(items.iter().map(|x| eval(x, c, e).into_value()).collect()))
+    let mut out = Vec::with_capacity(items.len());
+    for x in items {
+        out.push(eval(x, c, e).into_value());
+    }
+    V::O(Value::Array(out))
 }
 
 #[inline(never)]
