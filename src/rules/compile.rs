@@ -333,13 +333,19 @@ impl<'n> Compiler<'n> {
         self.depth = self.depth.max(depth);
         match v {
             Value::Array(items) => {
-                let nodes: Vec<Node> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| self.node(x, Some(&At { parent: at, step: Step::Index(i) }), depth + 1))
-                    .collect();
-                if nodes.iter().all(is_const) {
-                    Node::Const(Value::Array(nodes.into_iter().map(const_value).collect()))
+                let mut nodes = Vec::with_capacity(items.len());
+                let mut constant = true;
+                for (i, x) in items.iter().enumerate() {
+                    let node = self.node(x, Some(&At { parent: at, step: Step::Index(i) }), depth + 1);
+                    constant &= is_const(&node);
+                    nodes.push(node);
+                }
+                if constant {
+                    let mut values = Vec::with_capacity(nodes.len());
+                    for node in nodes {
+                        values.push(const_value(node));
+                    }
+                    Node::Const(Value::Array(values))
                 } else {
                     Node::Array(nodes.into_boxed_slice())
                 }
