@@ -203,13 +203,13 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
                 match fields.iter().find(|f| f.0 == key) {
                     Some(field) => walk(v, &field.1, &here, errors),
                     None => {
-                        let known: Vec<String> = fields.iter().map(|f| f.0.to_owned()).collect();
+
                         errors.push(Error::new(
                             ErrorKind::Invalid,
                             here,
                             crate::util::cat(&[
                                 "unknown field (known: ",
-                                &crate::util::join(&known, ", "),
+                                &field_names(fields),
                                 ")",
                             ]),
                         ));
@@ -294,19 +294,25 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
 fn describe(shape: &Shape) -> String {
     match shape {
         Shape::OneOf(options) => quote_all(options),
-        Shape::Obj(fields) => {
-            let names: Vec<String> = fields.iter().map(|f| f.0.to_owned()).collect();
-            crate::util::cat(&["an object with ", &crate::util::join(&names, ", ")])
-        }
-        Shape::OneField(fields) => {
-            let names: Vec<String> = fields.iter().map(|f| f.0.to_owned()).collect();
-            crate::util::cat(&["an object with one of ", &crate::util::join(&names, ", ")])
-        }
+        Shape::Obj(fields) => crate::util::cat(&["an object with ", &field_names(fields)]),
+        Shape::OneField(fields) => crate::util::cat(&["an object with one of ", &field_names(fields)]),
         _ => "another value".to_owned(),
     }
 }
 
 /// `"a", "b", "c"`.
+/// The names of `fields`, separated by commas.
+fn field_names(fields: &[Field]) -> String {
+    let mut names = String::new();
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            names.push_str(", ");
+        }
+        names.push_str(f.0);
+    }
+    names
+}
+
 fn quote_all(options: &[&str]) -> String {
     let mut quoted = String::new();
     for (i, o) in options.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! What a profile shows: to rules (the rule data of contract §2) and to people (the profile
 //! view of contract §5). Without consent, rules see an empty profile and the full context.
 
-use super::fragment::{Attr, Consent, Fragment};
+use super::fragment::{Consent, Fragment};
 use super::schema::Schema;
 use crate::json;
 use crate::json::{Map, Value};
@@ -66,22 +66,28 @@ impl Fragment {
                 None => 0,
             }
         };
-        self.attrs
-            .iter()
-            .filter_map(|(name, values)| {
-                // Lower rank wins; within a rank, the newest.
-                let best: &Attr = values
-                    .iter()
-                    .min_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| (b.1, &b.2).cmp(&(a.1, &a.2))))?;
-                (!best.3.is_null()).then(|| (name.clone(), best.3.clone()))
-            })
-            .collect()
+        let mut attributes = Map::new();
+        for (name, values) in &self.attrs {
+            // Lower rank wins; within a rank, the newest.
+            let best = values
+                .iter()
+                .min_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| (b.1, &b.2).cmp(&(a.1, &a.2))));
+            if let Some(best) = best.filter(|b| !b.3.is_null()) {
+                attributes.insert(name.clone(), best.3.clone());
+            }
+        }
+        attributes
     }
 
     /// The catalog's computed aggregates at `now`.
     pub fn computed_values(&self, schema: &Schema, now: i64) -> Map {
-        let visible = schema.computed.iter().filter(|d| d.visible());
-        visible.map(|d| (d.name.clone(), self.computed_value(schema, &d.name, now))).collect()
+        let mut values = Map::new();
+        for d in &schema.computed {
+            if d.visible() {
+                values.insert(d.name.clone(), self.computed_value(schema, &d.name, now));
+            }
+        }
+        values
     }
 
     /// One aggregate (visible or hidden) at `now`: 0 / `[]` / null when nothing was counted.
