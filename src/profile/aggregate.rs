@@ -76,9 +76,9 @@ impl Dense {
         }
         if idx < self.0 {
             let grow = (self.0 - idx) as usize;
-            self.1.splice(0..0, std::iter::repeat_n(0, grow));
+            prepend_zeros(&mut self.1, grow);
             if sums {
-                self.2.splice(0..0, std::iter::repeat_n(0, grow));
+                prepend_zeros(&mut self.2, grow);
             }
             self.0 = idx;
         }
@@ -98,12 +98,24 @@ impl Dense {
         while cut < self.1.len() && self.1[cut] == 0 {
             cut += 1;
         }
-        self.1.drain(..cut);
-        if !self.2.is_empty() {
-            self.2.drain(..cut.min(self.2.len()));
-        }
+        drop_front(&mut self.1, cut);
+        drop_front(&mut self.2, cut);
         self.0 += cut as i64;
     }
+}
+
+/// `v` after `n` zeros (what `splice` does, in less code).
+fn prepend_zeros<T: Copy + Default>(v: &mut Vec<T>, n: usize) {
+    let mut grown = vec![T::default(); n];
+    grown.extend_from_slice(v);
+    *v = grown;
+}
+
+/// `v` without its first `n` items, or empty (what `drain` does, in less code).
+fn drop_front<T: Copy>(v: &mut Vec<T>, n: usize) {
+    let n = n.min(v.len());
+    v.copy_within(n.., 0);
+    v.truncate(v.len() - n);
 }
 
 /// What an aggregate's state looks like as JSON (see [`Series::write_json`]).
