@@ -203,15 +203,10 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
                 match fields.iter().find(|f| f.0 == key) {
                     Some(field) => walk(v, &field.1, &here, errors),
                     None => {
-
                         errors.push(Error::new(
                             ErrorKind::Invalid,
                             here,
-                            crate::util::cat(&[
-                                "unknown field (known: ",
-                                &field_names(fields),
-                                ")",
-                            ]),
+                            crate::util::cat(&["unknown field (known: ", &field_names(fields), ")"]),
                         ));
                     }
                 }
