@@ -27,8 +27,8 @@ impl<V: fmt::Debug> fmt::Debug for VecMap<V> {
 
 impl<V> VecMap<V> {
     /// An empty map.
-    pub fn new() -> Self {
-        VecMap::default()
+    pub const fn new() -> Self {
+        VecMap { entries: Vec::new() }
     }
 
     /// How many entries there are.

@@ -139,7 +139,7 @@ fn opt_text(v: &Value, key: &str) -> Option<String> {
 
 fn texts(v: &Value, key: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for x in v.get(key).and_then(Value::as_array).into_iter().flatten() {
+    for x in list(v, key) {
         out.push(x.as_str().unwrap_or_default().to_owned());
     }
     out
@@ -157,9 +157,14 @@ fn float(v: &Value, key: &str) -> f64 {
     v.get(key).and_then(Value::as_f64).unwrap_or_default()
 }
 
+/// The items of `v[key]`, none when it is not an array.
+fn list<'v>(v: &'v Value, key: &str) -> &'v [Value] {
+    json::array_items(v.get(key))
+}
+
 fn items<T>(v: &Value, key: &str, item: impl Fn(&Value) -> T) -> Vec<T> {
     let mut out = Vec::new();
-    for x in v.get(key).and_then(Value::as_array).into_iter().flatten() {
+    for x in list(v, key) {
         out.push(item(x));
     }
     out
@@ -167,7 +172,7 @@ fn items<T>(v: &Value, key: &str, item: impl Fn(&Value) -> T) -> Vec<T> {
 
 fn entries<T>(v: &Value, key: &str, item: impl Fn(&Value) -> T) -> VecMap<T> {
     let mut map = VecMap::new();
-    for (k, x) in v.get(key).and_then(Value::as_object).into_iter().flatten() {
+    for (k, x) in json::object_entries(v.get(key)) {
         map.insert(k.clone(), item(x));
     }
     map

@@ -16,6 +16,7 @@ mod value;
 pub use parse::{parse, SyntaxError};
 #[doc(hidden)]
 pub use serde_json as __serde_json;
+pub(crate) use value::{array_items, object_entries};
 pub use value::{Index, Map, Number, Value};
 
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};

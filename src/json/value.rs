@@ -464,3 +464,14 @@ macro_rules! json {
         $crate::json::Value::from($crate::json::__serde_json::json!($($json)+))
     };
 }
+
+/// The items of `v`, none when it is not an array (for readers of checked JSON).
+pub(crate) fn array_items(v: Option<&Value>) -> &[Value] {
+    v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+/// The members of `v`, none when it is not an object (for readers of checked JSON).
+pub(crate) fn object_entries(v: Option<&Value>) -> &Map {
+    static NONE: Map = Map::new();
+    v.and_then(Value::as_object).unwrap_or(&NONE)
+}

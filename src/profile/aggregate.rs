@@ -274,23 +274,24 @@ impl Series {
 
     /// Reads a state whose JSON was checked against [`SERIES`].
     pub(crate) fn from_checked(value: &Value) -> Series {
-        use super::fragment::{entries, int, items};
+        use super::fragment::int;
+        use crate::json::{array_items, object_entries};
         let Some((name, fields)) = value.as_object().and_then(|m| m.iter().next()) else {
             return Series::Last { v: None };
         };
         let w = int(fields.get("w"));
         let flag = |key: &str| fields.get(key).and_then(Value::as_bool).unwrap_or(false);
         let stamp = |t: &Value| Stamp(int(t.get(0)), t.get(1).cloned().unwrap_or_default());
-        let list = |key: &str| items(fields.get(key));
+        let list = |key: &str| array_items(fields.get(key));
         match name.as_str() {
             "counter" => {
                 let mut o = VecMap::new();
-                for (origin, t) in entries(fields.get("o")) {
+                for (origin, t) in object_entries(fields.get("o")) {
                     let mut d = Dense(int(t.get(0)), Vec::new(), Vec::new());
-                    for n in items(t.get(1)) {
+                    for n in array_items(t.get(1)) {
                         d.1.push(n.as_u64().unwrap_or(0));
                     }
-                    for n in items(t.get(2)) {
+                    for n in array_items(t.get(2)) {
                         d.2.push(int(Some(n)));
                     }
                     o.insert(origin.clone(), d);

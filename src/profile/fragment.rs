@@ -14,7 +14,7 @@ use crate::catalog::shape::{self, opt, req, Shape};
 use crate::error::{Error, ErrorKind};
 use crate::hash::fnv1a_64;
 use crate::json;
-use crate::json::{Map, Value};
+use crate::json::{array_items, object_entries, Map, Value};
 use crate::map::VecMap;
 
 /// The size a fragment stays under, as JSON, for catalogs of ordinary size.
@@ -127,7 +127,7 @@ impl Fragment {
         }
         let field = |key: &str| value.get(key).filter(|v| !v.is_null());
         let mut f = Fragment { replica: text(field("replica")), ..Fragment::default() };
-        for t in items(field("ids")) {
+        for t in array_items(field("ids")) {
             f.ids.push(Identity(int(t.get(0)), text(t.get(1)), text(t.get(2))));
         }
         f.consent = field("consent").map(|t| {
@@ -139,9 +139,9 @@ impl Fragment {
             (int(t.get(0)), status)
         });
         f.region = field("region").map(stamped);
-        for (name, values) in entries(field("attrs")) {
+        for (name, values) in object_entries(field("attrs")) {
             let mut attrs = Vec::new();
-            for t in items(Some(values)) {
+            for t in array_items(Some(values)) {
                 attrs.push(Attr(
                     text(t.get(0)),
                     int(t.get(1)),
@@ -151,22 +151,22 @@ impl Fragment {
             }
             f.attrs.insert(name.clone(), attrs);
         }
-        for (name, series) in entries(field("computed")) {
+        for (name, series) in object_entries(field("computed")) {
             f.computed.insert(name.clone(), Series::from_checked(series));
         }
-        for (origin, t) in entries(field("visits")) {
+        for (origin, t) in object_entries(field("visits")) {
             let count = |i: usize| t.get(i).and_then(Value::as_u64).unwrap_or(0);
             let mut spans = Vec::new();
-            for s in items(t.get(2)) {
+            for s in array_items(t.get(2)) {
                 spans.push(span(s));
             }
             f.visits.insert(origin.clone(), Visits(count(0), count(1), spans));
         }
         f.seen = field("seen").map(span);
-        for (id, t) in entries(field("experiments")) {
+        for (id, t) in object_entries(field("experiments")) {
             f.experiments.insert(id.clone(), stamped(t));
         }
-        for t in items(field("recent")) {
+        for t in array_items(field("recent")) {
             f.recent.push(stamped(t));
         }
         Ok(f)
@@ -519,14 +519,6 @@ pub(crate) fn int(v: Option<&Value>) -> i64 {
 
 fn text(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or_default().to_owned()
-}
-
-pub(crate) fn items(v: Option<&Value>) -> &[Value] {
-    v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
-}
-
-pub(crate) fn entries(v: Option<&Value>) -> impl Iterator<Item = (&String, &Value)> {
-    v.and_then(Value::as_object).into_iter().flatten()
 }
 
 fn stamped(t: &Value) -> (i64, String) {
