@@ -85,7 +85,8 @@ impl Digits {
     /// `None` when every digit is zero.
     fn new(int: &[u8], frac: &[u8], exp: i64) -> Option<Digits> {
         // One pass (iterator chains over the two parts cost more code than this loop).
-        let (mut digits, mut zeros, mut read, mut leading, mut more) = (Vec::new(), 0, 0, None, false);
+        let (mut digits, mut zeros, mut read, mut leading, mut more) =
+            (Vec::new(), 0usize, 0usize, None, false);
         for part in [int, frac] {
             for &b in part {
                 read += 1;
