@@ -168,3 +168,20 @@ test('clicks on rendered offers are recorded as clicks of that offer and decisio
   assert.deepEqual(click.props, { offer, placement: 'hero', decision_id: decision });
   await context.close();
 });
+
+test('createRapport without wasmUrl says so, rather than guessing where the Wasm is', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${worker.base}/`);
+  const message = await page.evaluate(async () => {
+    const { createRapport } = await import('/sdk/rapport.mjs');
+    try {
+      createRapport({ endpoint: location.origin });
+      return 'no error';
+    } catch (e) {
+      return `${e.name}: ${e.message}`;
+    }
+  });
+  assert.match(message, /^TypeError: rapport: createRapport needs wasmUrl/);
+  await context.close();
+});

@@ -79,6 +79,7 @@ function domReady() {
  * @param {{ wasmUrl: string | URL, endpoint: string | URL, autoTrack?: boolean }} options
  */
 export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
+  if (!wasmUrl) throw new TypeError('rapport: createRapport needs wasmUrl, the URL of rapport_bg.wasm');
   let engine = null;
   let replica = null;
   let queue = [];
