@@ -16,7 +16,13 @@ export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 # wasm-bindgen-test's runner need reference types (the Playwright suites load this build).
 # Cargo keeps the two builds' artefacts apart, so neither rebuilds the other.
 sdk_cargo() {
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Ctarget-feature=-reference-types" cargo "$@"
+  local flag="-Ctarget-feature=-reference-types"
+  # RUSTFLAGS, even empty, overrides the per-target variable: the flag joins it when it is set.
+  if [ -n "${RUSTFLAGS:-}" ]; then
+    RUSTFLAGS="$RUSTFLAGS $flag" cargo "$@"
+  else
+    env -u RUSTFLAGS CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$flag" cargo "$@"
+  fi
 }
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
