@@ -295,7 +295,6 @@ fn describe(shape: &Shape) -> String {
     }
 }
 
-/// `"a", "b", "c"`.
 /// The names of `fields`, separated by commas.
 fn field_names(fields: &[Field]) -> String {
     let mut names = String::new();
@@ -308,6 +307,7 @@ fn field_names(fields: &[Field]) -> String {
     names
 }
 
+/// `"a", "b", "c"`.
 fn quote_all(options: &[&str]) -> String {
     let mut quoted = String::new();
     for (i, o) in options.iter().enumerate() {

@@ -734,7 +734,8 @@ fn each<'a, 'd: 'a>(op: Op, args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<
             _ => V::bool(op == Op::None),
         };
     };
-    // One loop for the five (an iterator chain each costs more code than the loop).
+    // One loop for the five (an iterator chain each costs more code than the loop). A filter
+    // copies what it keeps, even from a list the rule built: such lists are rare and short.
     let mut out = Vec::new();
     for x in items {
         if op == Op::Map {
