@@ -62,8 +62,7 @@ impl<'a> Ids<'a> {
     }
 
     fn new(ids: Vec<&'a str>) -> Ids<'a> {
-        let mut order: Vec<usize> = (0..ids.len()).collect();
-        sort_by(&mut order, |&a, &b| ids[a].cmp(ids[b]));
+        let order = sorted_indices(ids.len(), &|a, b| ids[a].cmp(ids[b]));
         let mut repeated = vec![false; ids.len()];
         for pair in order.windows(2) {
             if ids[pair[0]] == ids[pair[1]] {
@@ -120,7 +119,7 @@ fn permute(order: &[usize], swap: &mut dyn FnMut(usize, usize)) {
 }
 
 /// The indices `0..n` in the order `cmp` gives (stable: equal items keep their order).
-fn sorted_indices(n: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
+pub(crate) fn sorted_indices(n: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     let mut scratch = Vec::with_capacity(n);
     merge_sort(&mut order, &mut scratch, cmp);

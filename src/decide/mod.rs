@@ -303,8 +303,11 @@ fn rank(
                     let mut view = crate::json::Map::new();
                     view.insert("id".to_owned(), Value::String(offer.id.clone()));
                     view.insert("priority".to_owned(), Value::from(offer.priority));
-                    let tags = offer.tags.iter().map(|t| Value::String(t.clone()));
-                    view.insert("tags".to_owned(), Value::Array(tags.collect()));
+                    let mut tags = Vec::with_capacity(offer.tags.len());
+                    for t in &offer.tags {
+                        tags.push(Value::String(t.clone()));
+                    }
+                    view.insert("tags".to_owned(), Value::Array(tags));
                     map.insert("offer".to_owned(), Value::Object(view));
                 }
                 let scope = Scope::new(&data, 0, &bundle.audiences);
@@ -312,8 +315,7 @@ fn rank(
                     rule.evaluate(&scope).as_f64().filter(|f| f.is_finite()).unwrap_or(f64::NEG_INFINITY);
                 scored.push((score, i));
             }
-            crate::util::sort_by(&mut scored, |a, b| b.0.total_cmp(&a.0));
-            eligible = offers_of(&scored);
+            eligible = by_score(&scored);
         }
         Ranking::Bandit => {
             let mut rng = sample::Rng::new(seed ^ 0x7468_6f6d_7073_6f6e);
@@ -327,8 +329,7 @@ fn rank(
                 let clicked = clicked.min(shown);
                 sampled.push((rng.beta(clicked + 1.0, shown - clicked + 1.0), i));
             }
-            crate::util::sort_by(&mut sampled, |a, b| b.0.total_cmp(&a.0));
-            eligible = offers_of(&sampled);
+            eligible = by_score(&sampled);
         }
     }
     if let Some(v) = variant_offer {
@@ -340,11 +341,12 @@ fn rank(
     eligible
 }
 
-/// The offers of `(score, offer)` pairs, in order.
-fn offers_of(scored: &[(f64, usize)]) -> Vec<usize> {
-    let mut offers = Vec::with_capacity(scored.len());
-    for s in scored {
-        offers.push(s.1);
+/// The offers of `(score, offer)` pairs, highest score first (ties keep their order).
+fn by_score(scored: &[(f64, usize)]) -> Vec<usize> {
+    let order = crate::util::sorted_indices(scored.len(), &|a, b| scored[b].0.total_cmp(&scored[a].0));
+    let mut offers = Vec::with_capacity(order.len());
+    for k in order {
+        offers.push(scored[k].1);
     }
     offers
 }
