@@ -25,6 +25,14 @@ sdk_cargo() {
   fi
 }
 
+# wasm-opt's settings for the SDK's Wasm (script/build; script/bench breakdown adds -g).
+# --low-memory-unused lets wasm-opt fold a constant below 1 KB into a load's or store's offset
+# (0.3 KB gzip). That changes nothing unless pointer + constant wraps past 4 GiB, which no Rust
+# pointer does; Rust puts its 1 MB stack first in memory, so only a frame already overflowed
+# below address 0 could, and it now traps instead of writing into low memory.
+SDK_WASM_OPT=(-Oz --skip-pass=inlining-optimizing --low-memory-unused --strip-producers
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals)
+
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 # The version Cargo.lock pins for a crate.
