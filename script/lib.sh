@@ -14,7 +14,9 @@ export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 # JS values in its JS-side heap rather than a Wasm externref table, and the table's code leaves
 # the module: 0.5 KB gzip (BENCHMARKS.md). Only there: the worker's glue (workers-rs) and
 # wasm-bindgen-test's runner need reference types (the Playwright suites load this build).
-# Cargo keeps the two builds' artefacts apart, so neither rebuilds the other.
+# Cargo keeps the two builds' artefacts apart, so neither rebuilds the other. The release build
+# is stripped, feature section included, so wasm-bindgen emits its heap glue (std, built with
+# reference types, would otherwise have it expect an externref table: script/bench breakdown).
 sdk_cargo() {
   local flag="-Ctarget-feature=-reference-types"
   # RUSTFLAGS, even empty, overrides the per-target variable: the flag joins it when it is set.
