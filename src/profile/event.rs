@@ -216,7 +216,15 @@ pub fn parse_batch(value: &Value, require_id: bool) -> Result<(Vec<Event>, Vec<R
 
 /// Contract §0 identifiers: `[A-Za-z0-9_.:-]{1,128}`.
 pub fn is_identifier(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b))
+    if s.is_empty() || s.len() > 128 {
+        return false;
+    }
+    for b in s.bytes() {
+        if !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-')) {
+            return false;
+        }
+    }
+    true
 }
 
 fn invalid(path: &str, message: &str) -> Error {

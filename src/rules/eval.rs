@@ -628,7 +628,7 @@ fn merge<'a, 'd: 'a>(args: &'a [Node], c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a> {
     for a in args {
         match eval(a, c, e) {
             V::O(Value::Array(items)) => out.extend(items),
-            V::B(Value::Array(items)) => out.extend(items.iter().cloned()),
+            V::B(Value::Array(items)) => out.extend_from_slice(items),
             v => out.push(v.into_value()),
         }
     }

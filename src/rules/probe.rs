@@ -157,7 +157,11 @@ impl Probe {
             Value::Array(items)
                 if op == Op::In && path_first && !items.is_empty() && items.iter().all(Value::is_string) =>
             {
-                Fast::OneOf(items.iter().map(|i| Key::of(i.as_str().unwrap_or_default())).collect())
+                let mut keys = Vec::with_capacity(items.len());
+                for i in items {
+                    keys.push(Key::of(i.as_str().unwrap_or_default()));
+                }
+                Fast::OneOf(keys.into())
             }
             Value::String(k) if op == Op::In && !path_first => Fast::Has(Key::of(k)),
             _ => Fast::No,
