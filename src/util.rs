@@ -61,6 +61,8 @@ impl<'a> Ids<'a> {
         Ids::new(ids)
     }
 
+    /// Kept apart from [`Ids::of`] so that only gathering the ids is compiled per item type
+    /// (folded into `of`, the sort and scan came once per type: +0.3 KB gzip in the SDK).
     fn new(ids: Vec<&'a str>) -> Ids<'a> {
         let order = sorted_indices(ids.len(), &|a, b| ids[a].cmp(ids[b]));
         let mut repeated = vec![false; ids.len()];
