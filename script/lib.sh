@@ -34,6 +34,9 @@ sdk_cargo() {
 # below address 0 could, and it now traps instead of writing into low memory.
 SDK_WASM_OPT=(-Oz --skip-pass=inlining-optimizing --low-memory-unused --strip-producers
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals)
+# wasm-bindgen's settings for the SDK's glue. core.js always passes the Wasm's URL, and every
+# browser has TextEncoder.encodeInto: the glue needs neither the default path nor the fallback.
+SDK_BINDGEN=(--target web --no-typescript --omit-default-module-path --encode-into always)
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
