@@ -109,21 +109,23 @@ fn day(ts: i64) -> String {
 fn bump(doc: &mut Value, path: &[&str], kind: &str) {
     let mut at = doc;
     for key in path {
-        if !at.is_object() {
-            *at = Value::Object(Map::new());
-        }
-        let Value::Object(map) = at else { return };
+        let Some(map) = object_mut(at) else { return };
         at = map.get_or_insert_with(key, || Value::Object(Map::new()));
     }
-    if !at.is_object() {
-        *at = Value::Object(Map::new());
-    }
-    let Value::Object(counts) = at else { return };
+    let Some(counts) = object_mut(at) else { return };
     for k in KINDS {
         counts.get_or_insert_with(k, || json!(0));
     }
     let n = counts.get(kind).and_then(Value::as_u64).unwrap_or(0);
     counts.insert(kind.to_owned(), json!(n + 1));
+}
+
+/// `v` as an object, first made an empty one when it is anything else.
+fn object_mut(v: &mut Value) -> Option<&mut Map> {
+    if !v.is_object() {
+        *v = Value::Object(Map::new());
+    }
+    v.as_object_mut()
 }
 
 /// The counting object.
