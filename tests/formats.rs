@@ -42,6 +42,13 @@ fn a_published_bundle_round_trips_exactly() {
     assert_eq!(published["version"], bundle.version.as_str(), "the content hash is unchanged");
     let browser = Bundle::from_json(&fixture("bundle.browser.json")).unwrap();
     assert_eq!(browser.to_json(false), fixture("bundle.browser.json"));
+    // The browser SDK's reading: the same bundle, its version taken as written.
+    let trusted = Bundle::from_compiled(&fixture("bundle.browser.json")).unwrap();
+    assert_eq!(trusted.to_json(false), fixture("bundle.browser.json"));
+    assert_eq!(trusted.version, browser.version);
+    // A catalog is refused: only a checked compilation makes a bundle worth trusting.
+    let refused = Bundle::from_compiled(&fixture("catalog.json")).unwrap_err();
+    assert_eq!(refused[0].path, "/version");
 }
 
 #[test]

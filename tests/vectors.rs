@@ -35,10 +35,16 @@ fn check_file(name: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
     let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let bundle = Bundle::from_value(file["catalog"].clone()).unwrap();
+    // The browser's path: the bundle the edge serves, read back trusting its compilation.
+    let browser = Bundle::from_compiled(&bundle.to_json(true)).unwrap();
     let bless = std::env::var_os("RAPPORT_BLESS").is_some();
     let mut failures = Vec::new();
     for case in file.get_mut("cases").and_then(Value::as_array_mut).unwrap() {
         let got = run_case(&bundle, case);
+        let in_browser = run_case(&browser, case);
+        if got != in_browser {
+            failures.push(format!("{}\n  checked {}\n  trusted {}", case["name"], got, in_browser));
+        }
         if bless {
             case.as_object_mut().unwrap().insert("expect".to_owned(), got);
         } else if got != case["expect"] {

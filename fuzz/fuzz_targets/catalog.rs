@@ -1,17 +1,25 @@
-//! Catalog parse + validate + compile, then a decision on every placement: no input may panic.
+//! Catalogs and bundles, read both ways (checked, and trusted as the browser SDK reads them),
+//! then a decision on every placement: no input may panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Ok(bundle) = rapport::Bundle::from_json(text) {
-        let context = rapport::json!({ "page": { "path": "/" } });
-        let placements: Vec<String> = bundle.placement_ids().map(str::to_owned).collect();
-        let mut profile = rapport::Profile::new("fuzz", "visitor");
-        for placement in placements {
-            let request = rapport::Request { placement: &placement, context: &context, now: 1, seed: 7, trace: true };
-            let _ = rapport::decide(&bundle, &mut profile, &request);
-        }
+        decide_everything(&bundle);
         let _ = bundle.to_json(true);
     }
+    if let Ok(bundle) = rapport::Bundle::from_compiled(text) {
+        decide_everything(&bundle);
+    }
 });
+
+fn decide_everything(bundle: &rapport::Bundle) {
+    let context = rapport::json!({ "page": { "path": "/" } });
+    let placements: Vec<String> = bundle.placement_ids().map(str::to_owned).collect();
+    let mut profile = rapport::Profile::new("fuzz", "visitor");
+    for placement in placements {
+        let request = rapport::Request { placement: &placement, context: &context, now: 1, seed: 7, trace: true };
+        let _ = rapport::decide(bundle, &mut profile, &request);
+    }
+}

@@ -90,9 +90,36 @@ pub struct CompiledExperiment {
 impl Bundle {
     /// Reads a catalog or a compiled bundle (contract §1: every command takes either).
     pub fn from_json(text: &str) -> Result<Bundle, Vec<Error>> {
-        let value = json::parse(text)
-            .map_err(|e| vec![Error::new(ErrorKind::Parse, "", format!("not JSON: {e}"))])?;
-        Bundle::from_value(value)
+        Bundle::from_value(parse(text)?)
+    }
+
+    /// Reads a compiled bundle, trusting what its compilation checked: the catalog's shape and
+    /// the content hash in `version`. Rules are compiled and references resolved again, with the
+    /// same errors as [`Bundle::compile`]; a catalog (no `rapport_bundle`) is refused.
+    ///
+    /// This is the browser SDK's loader. Its bundles come from its own edge, which validated the
+    /// catalog when it was published; whoever could alter them could alter the page's scripts as
+    /// well, so checking them again would protect nothing, and the shape check and canonical
+    /// writer are 1.5 KB gzip of the SDK's Wasm. A field of the wrong type reads as absent.
+    pub fn from_compiled(text: &str) -> Result<Bundle, Vec<Error>> {
+        let mut value = parse(text)?;
+        let version = value.get("version").and_then(Value::as_str).map(str::to_owned);
+        let (Some(version), Some(_)) = (version, value.get(BUNDLE_TAG)) else {
+            let message =
+                "not a compiled bundle: load what GET /v1/bundle or `rapport compile --browser` writes";
+            return Err(vec![invalid("/version".to_owned(), message.to_owned())]);
+        };
+        let stats = value.get_mut("stats").map(Value::take).unwrap_or(Value::Object(Default::default()));
+        let catalog = Catalog::from_checked(value.get("catalog").unwrap_or(&Value::Null));
+        match Bundle::resolve(catalog, stats) {
+            Ok(bundle) => Ok(Bundle { version, ..bundle }),
+            Err(mut errors) => {
+                for e in &mut errors {
+                    e.path.insert_str(0, "/catalog");
+                }
+                Err(errors)
+            }
+        }
     }
 
     /// Like [`Bundle::from_json`], from a parsed value.
@@ -120,6 +147,13 @@ impl Bundle {
 
     /// Validates and compiles a catalog, reporting every error found.
     pub fn compile(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
+        let bundle = Bundle::resolve(catalog, stats)?;
+        Ok(Bundle { version: content_version(&bundle.catalog), ..bundle })
+    }
+
+    /// Compiles a catalog's rules and resolves its references, with every error found; the
+    /// version is left to the caller.
+    fn resolve(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
         let mut errors = Vec::new();
         let mut audience_names = Vec::with_capacity(catalog.audiences.len());
         let mut audience_rules = Vec::with_capacity(catalog.audiences.len());
@@ -361,9 +395,8 @@ impl Bundle {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let version = content_version(&catalog);
         Ok(Bundle {
-            version,
+            version: String::new(),
             catalog,
             stats,
             schema,
@@ -453,6 +486,11 @@ fn check_templates(value: &Value, at: &str, errors: &mut Vec<Error>) {
 
 /// The largest variant weight: allocation computes with weights exactly, as integers.
 const MAX_WEIGHT: f64 = 9_007_199_254_740_992.0;
+
+/// The text as JSON, or the one error that says why not.
+fn parse(text: &str) -> Result<Value, Vec<Error>> {
+    json::parse(text).map_err(|e| vec![Error::new(ErrorKind::Parse, "", format!("not JSON: {e}"))])
+}
 
 fn invalid(path: String, message: String) -> Error {
     Error::new(ErrorKind::Invalid, path, message)

@@ -44,9 +44,9 @@ function edgeState() {
   }
 }
 
-// A catalog that uses what a real one does (a computed value, an audience, rules, caps, a
-// suppression, a template), for warm().
-const WARM = '{"catalog":"warm","computed":{"views":{"event":"page_view","agg":"count","window":"1h"}},"audiences":{"a":{">=":[{"var":"computed.views"},1]}},"placements":{"p":{"max_items":1}},"offers":[{"id":"o","placements":["p"],"audience":"a","tags":["t"],"caps":[{"max":3,"window":"1d"}],"eligibility":{"==":[{"var":"context.device"},"desktop"]},"content":{"html":"<b>{{ context.path | / }}</b>"}},{"id":"f","placements":["p"],"content":{"html":"-"}}],"suppressions":[{"id":"s","when":{"audience":"a"},"tags":["u"]}]}';
+// A bundle whose catalog uses what a real one does (a computed value, an audience, rules, caps, a
+// suppression, a template), for warm(). web-sdk/tests/node.rs checks that it loads and decides.
+const WARM = '{"rapport_bundle":1,"version":"warm","catalog":{"catalog":"warm","computed":{"views":{"event":"page_view","agg":"count","window":"1h"}},"audiences":{"a":{">=":[{"var":"computed.views"},1]}},"placements":{"p":{"max_items":1}},"offers":[{"id":"o","placements":["p"],"audience":"a","tags":["t"],"caps":[{"max":3,"window":"1d"}],"eligibility":{"==":[{"var":"context.device"},"desktop"]},"content":{"html":"<b>{{ context.path | / }}</b>"}},{"id":"f","placements":["p"],"content":{"html":"-"}}],"suppressions":[{"id":"s","when":{"audience":"a"},"tags":["u"]}]}}';
 
 /**
  * Runs the engine once on WARM, while /v1/bundle is still downloading. Chromium compiles each

@@ -33,10 +33,12 @@ pub struct Engine {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Compiles a catalog or bundle (JSON text); throws an `Error` named after the error kind.
+    /// Loads a compiled bundle (JSON text: what `GET /v1/bundle` serves or `rapport compile
+    /// --browser` writes), trusting the checks its compilation made (`Bundle::from_compiled`);
+    /// throws an `Error` named after the error kind, also for a catalog.
     #[wasm_bindgen(constructor)]
     pub fn new(bundle_json: &str) -> Result<Engine, JsValue> {
-        let bundle = Bundle::from_json(bundle_json).map_err(|errors| {
+        let bundle = Bundle::from_compiled(bundle_json).map_err(|errors| {
             let kind = errors.first().map_or("parse", |e| e.kind.as_str());
             let mut message = String::new();
             for (i, e) in errors.iter().enumerate() {

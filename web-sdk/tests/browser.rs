@@ -26,7 +26,7 @@ fn render_fills_unfilled_placements_only() {
     .unwrap();
     let catalog: serde_json::Value =
         serde_json::from_str(include_str!("../../tests/vectors/decide.json")).unwrap();
-    let mut engine = Engine::new(&catalog["catalog"].to_string()).unwrap();
+    let mut engine = Engine::new(&common::bundle(&catalog["catalog"].to_string())).unwrap();
     let decisions = engine.render(r#"{"page":{"path":"/coats/"}}"#, 1_763_800_000_000.0).unwrap();
     let decisions: serde_json::Value = serde_json::from_str(&decisions).unwrap();
     assert_eq!(decisions.as_array().unwrap().len(), 1, "only the unfilled placement is decided");
@@ -46,7 +46,8 @@ fn render_fills_unfilled_placements_only() {
 
 #[wasm_bindgen_test]
 fn a_tracked_signal_changes_the_very_next_decision() {
-    let mut engine = Engine::new(include_str!("../../examples/northwind.catalog.json")).unwrap();
+    let mut engine =
+        Engine::new(&common::bundle(include_str!("../../examples/northwind.catalog.json"))).unwrap();
     engine.load("browser:d1", "d1", "", "");
     let context = r#"{"page":{"path":"/coats/"}}"#;
     let now = 1_763_800_000_000.0;
@@ -76,7 +77,8 @@ fn a_tracked_signal_changes_the_very_next_decision() {
 
 #[wasm_bindgen_test]
 fn without_consent_only_the_consent_record_is_kept() {
-    let mut engine = Engine::new(include_str!("../../examples/northwind.catalog.json")).unwrap();
+    let mut engine =
+        Engine::new(&common::bundle(include_str!("../../examples/northwind.catalog.json"))).unwrap();
     engine.load("browser:d1", "d1", "", "");
     engine.track(r#"{"id":"c","type":"consent","ts":1,"props":{"personalization":"denied"}}"#).unwrap();
     let dropped = engine.track(r#"{"id":"s","type":"set","ts":2,"props":{"first_name":"Ann"}}"#).unwrap();

@@ -10,14 +10,43 @@ fn decide_vectors_hold_in_wasm_under_node() {
 }
 
 #[wasm_bindgen_test]
-fn a_bad_catalog_throws_an_error_named_after_its_kind() {
-    let name = |source: &str| {
+fn a_bad_bundle_throws_an_error_named_after_its_kind() {
+    let error = |source: &str| {
         let error = rapport_web::Engine::new(source).err().unwrap();
         let error: js_sys::Error = wasm_bindgen::JsCast::dyn_into(error).unwrap();
-        String::from(error.name())
+        (String::from(error.name()), String::from(error.message()))
     };
-    assert_eq!(name("{not json"), "parse");
-    assert_eq!(name("{\"catalog\": 1}"), "invalid");
+    assert_eq!(error("{not json").0, "parse");
+    // A catalog is not loaded unchecked: it goes through the edge (or `rapport compile`) first.
+    let catalog = include_str!("../../examples/northwind.catalog.json");
+    assert_eq!(
+        error(catalog),
+        (
+            "invalid".to_owned(),
+            "/version: not a compiled bundle: load what GET /v1/bundle or `rapport compile --browser` writes"
+                .to_owned()
+        )
+    );
+    // References are still resolved: an unknown audience is an error, never an open door.
+    let bundle = r#"{"rapport_bundle":1,"version":"v","catalog":{"catalog":"c","placements":{"p":{}},
+        "offers":[{"id":"o","placements":["p"],"audience":"nobody"}]}}"#;
+    let expected = "/catalog/offers/0/audience: unknown audience nobody";
+    assert_eq!(error(bundle), ("invalid".to_owned(), expected.to_owned()));
+}
+
+/// The bundle `core.js` warms the engine with while `/v1/bundle` downloads loads and decides: a
+/// broken one would only lose the head start, silently.
+#[wasm_bindgen_test]
+fn the_warm_up_bundle_loads_and_decides() {
+    let core = include_str!("../js/core.js");
+    let start = core.find("const WARM = '").unwrap() + "const WARM = '".len();
+    let warm = &core[start..start + core[start..].find("';").unwrap()];
+    let mut engine = rapport_web::Engine::new(warm).unwrap();
+    engine.load("browser:warm", "warm", "", "");
+    let decision =
+        engine.decide("p", r#"{"device":"desktop"}"#, 1_763_800_000_000.0, Some(1.0), None).unwrap();
+    let decision: serde_json::Value = serde_json::from_str(&decision).unwrap();
+    assert_eq!(decision["items"][0]["offer"], "f", "{decision}");
 }
 
 /// The official JsonLogic suite (vendored in tests/data) through the Wasm build's `evalLine`

@@ -7,6 +7,11 @@ use serde_json::Value;
 const FILES: [&str; 2] =
     [include_str!("../../../tests/vectors/decide.json"), include_str!("../../../tests/vectors/ranking.json")];
 
+/// The browser bundle of a catalog, as the edge serves it (`Engine::new` loads only bundles).
+pub fn bundle(catalog: &str) -> String {
+    rapport::Bundle::from_json(catalog).unwrap().to_json(true)
+}
+
 /// Runs every case of every file in `tests/vectors/`; returns how many ran.
 pub fn run_decide_vectors() -> usize {
     FILES.iter().map(|file| run_file(file)).sum()
@@ -14,7 +19,7 @@ pub fn run_decide_vectors() -> usize {
 
 fn run_file(text: &str) -> usize {
     let file: Value = serde_json::from_str(text).unwrap();
-    let mut engine = Engine::new(&file["catalog"].to_string()).unwrap();
+    let mut engine = Engine::new(&bundle(&file["catalog"].to_string())).unwrap();
     let cases = file["cases"].as_array().unwrap();
     for case in cases {
         let got = engine
