@@ -10,20 +10,29 @@ export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 
-# Cargo for the browser SDK's Wasm as sites load it. Without reference types, wasm-bindgen keeps
-# JS values in its JS-side heap rather than a Wasm externref table, and the table's code leaves
-# the module: 0.5 KB gzip (BENCHMARKS.md). Only there: the worker's glue (workers-rs) and
-# wasm-bindgen-test's runner need reference types (the Playwright suites load this build).
-# Cargo keeps the two builds' artefacts apart, so neither rebuilds the other. The release build
-# is stripped, feature section included, so wasm-bindgen emits its heap glue (std, built with
-# reference types, would otherwise have it expect an externref table: script/bench breakdown).
+# Cargo for the browser SDK's Wasm as sites load it, with Rust's standard library built from
+# source (the toolchain's own rust-src, script/setup adds it) for it alone:
+# - without reference types: wasm-bindgen keeps JS values in its JS-side heap rather than a Wasm
+#   externref table, and the table's code leaves the module (0.5 KB gzip). The worker's glue
+#   (workers-rs) and wasm-bindgen-test's runner need reference types, so only this build drops
+#   them (the Playwright suites load it); Cargo keeps the builds' artefacts apart.
+# - std at opt-level "z" with its `optimize_for_size` code, and panics that trap at once
+#   (`-Cpanic=immediate-abort`) instead of formatting a message nobody reads (wasm32 has no
+#   stderr): 2.9 KB gzip (BENCHMARKS.md).
+# Building std is a Cargo feature stable Rust has not released: RUSTC_BOOTSTRAP lets the stable
+# toolchain use it, for this build only. If a toolchain ever refuses these flags, dropping them
+# (and RUSTC_BOOTSTRAP) gives a working SDK 2.9 KB larger; the tests run on the stable build.
 sdk_cargo() {
-  local flag="-Ctarget-feature=-reference-types"
-  # RUSTFLAGS, even empty, overrides the per-target variable: the flag joins it when it is set.
+  local flags="-Ctarget-feature=-reference-types -Cpanic=immediate-abort -Zunstable-options"
+  local cmd="$1"
+  shift
+  local std=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
+  # RUSTFLAGS, even empty, overrides the per-target variable: the flags join it when it is set.
   if [ -n "${RUSTFLAGS:-}" ]; then
-    RUSTFLAGS="$RUSTFLAGS $flag" cargo "$@"
+    RUSTC_BOOTSTRAP=1 RUSTFLAGS="$RUSTFLAGS $flags" cargo "$cmd" "${std[@]}" "$@"
   else
-    env -u RUSTFLAGS CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$flag" cargo "$@"
+    env -u RUSTFLAGS RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$flags" \
+      cargo "$cmd" "${std[@]}" "$@"
   fi
 }
 
