@@ -2,6 +2,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::json;
+use crate::util::{cat, num};
 
 /// The longest window a computed aggregate may have.
 pub const MAX_WINDOW_MS: i64 = 90 * DAY;
@@ -23,7 +24,7 @@ pub fn parse_ms(text: &str) -> Result<i64, Error> {
         Error::new(
             ErrorKind::Invalid,
             "",
-            format!("{} is not a duration like \"30m\", \"1h\" or \"7d\"", json::quoted(text)),
+            cat(&[&json::quoted(text), " is not a duration like \"30m\", \"1h\" or \"7d\""]),
         )
     };
     let unit = match text.as_bytes().last() {
@@ -43,7 +44,7 @@ pub fn parse_ms(text: &str) -> Result<i64, Error> {
         return Err(Error::new(
             ErrorKind::Invalid,
             "",
-            format!("duration {} must be positive", json::quoted(text)),
+            cat(&["duration ", &json::quoted(text), " must be positive"]),
         ));
     }
     Ok(n * unit)
@@ -59,7 +60,13 @@ pub fn parse_window(text: &str, max_ms: Option<i64>) -> Result<Window, Error> {
         Some(max) if ms > max => Err(Error::new(
             ErrorKind::Invalid,
             "",
-            format!("window {} is longer than the {} days allowed", json::quoted(text), max / DAY),
+            cat(&[
+                "window ",
+                &json::quoted(text),
+                " is longer than the ",
+                &num((max / DAY) as u64),
+                " days allowed",
+            ]),
         )),
         _ => Ok(Window::Ms(ms)),
     }

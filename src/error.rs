@@ -72,14 +72,18 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
+impl Error {
     /// `pointer: message`, the line format of `rapport validate`.
+    pub fn text(&self) -> String {
+        let path = if self.path.is_empty() { "/" } else { &self.path };
+        crate::util::cat(&[path, ": ", &self.message])
+    }
+}
+
+/// As [`Error::text`] writes it.
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "/: {}", self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
+        f.write_str(&self.text())
     }
 }
 

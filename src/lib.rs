@@ -6,6 +6,28 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+// The core writes its messages with `util::cat` and `util::num`, never `format!` or `write!`:
+// with neither, `core::fmt` leaves the browser SDK (0.9 KB gzip of its Wasm). These stand-ins,
+// defined before the modules, make either one a compile error that says so (tests may use them).
+#[cfg(not(test))]
+#[allow(unused_macros)]
+macro_rules! format {
+    ($($t:tt)*) => {
+        compile_error!(
+            "the core builds messages with util::cat and util::num: core::fmt costs the SDK 0.9 KB"
+        )
+    };
+}
+#[cfg(not(test))]
+#[allow(unused_macros)]
+macro_rules! write {
+    ($($t:tt)*) => {
+        compile_error!(
+            "the core writes with String::push_str and util::push_uint: core::fmt costs the SDK 0.9 KB"
+        )
+    };
+}
+
 pub mod catalog;
 pub mod context;
 pub mod decide;

@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::hash::fnv1a_64;
 use crate::json::Value;
 use crate::profile::{Event, Outcome};
+use crate::util::{cat, num};
 use crate::{Bundle, Profile, Request};
 
 /// What a journey printed: one line per `decide` or `profile` step, and one message per line
@@ -25,16 +26,16 @@ pub fn replay(bundle: &Bundle, profile_id: &str, journey: &str, trace: bool) -> 
     let mut profile = Profile::new("simulate", profile_id);
     let mut out = Replay::default();
     for (i, text) in journey.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let n = i + 1;
+        let line = cat(&["line ", &num(i as u64 + 1), ": "]);
         let step: Value = match crate::json::parse(text) {
             Ok(v) => v,
             Err(e) => {
-                out.fail(format!("line {n}: not JSON: {e}"));
+                out.fail(cat(&[&line, "not JSON: ", &e.text()]));
                 continue;
             }
         };
         let Some(at) = step.get("at").and_then(Value::as_i64) else {
-            out.fail(format!("line {n}: /at: every journey line needs \"at\" (epoch ms)"));
+            out.fail(cat(&[&line, "/at: every journey line needs \"at\" (epoch ms)"]));
             continue;
         };
         if let Some(event) = step.get("event") {
@@ -45,23 +46,27 @@ pub fn replay(bundle: &Bundle, profile_id: &str, journey: &str, trace: bool) -> 
             match event_with_id(&event) {
                 Ok(event) => {
                     if let Outcome::Dropped(reason) = profile.apply(&bundle.schema, &event) {
-                        out.errors.push(format!("line {n}: dropped: {reason}"));
+                        out.errors.push(cat(&[&line, "dropped: ", reason]));
                     }
                 }
-                Err(e) => out.fail(format!("line {n}: {}", e.under("/event"))),
+                Err(e) => out.fail(cat(&[&line, &e.under("/event").text()])),
             }
         } else if let Some(placement) = step.get("decide").and_then(Value::as_str) {
             let context = step.get("context").cloned().unwrap_or_else(|| Value::Object(Default::default()));
             if let Some(country) = context.get("geo").and_then(|g| g.get("country")).and_then(Value::as_str) {
                 profile.observe_country(country, at);
             }
-            let seed = fnv1a_64(format!("{profile_id}:{at}:{placement}").as_bytes());
+            let mut key = cat(&[profile_id, ":"]);
+            crate::util::push_int(&mut key, at);
+            key.push(':');
+            key.push_str(placement);
+            let seed = fnv1a_64(key.as_bytes());
             let request = Request { placement, context: &context, now: at, seed, trace };
             out.outputs.push(crate::decide(bundle, &mut profile, &request).to_json());
         } else if step.get("profile").is_some() {
             out.outputs.push(bundle.view(&profile, at).to_json());
         } else {
-            out.fail(format!("line {n}: a journey line has \"event\", \"decide\" or \"profile\""));
+            out.fail(cat(&[&line, "a journey line has \"event\", \"decide\" or \"profile\""]));
         }
     }
     out
@@ -81,7 +86,7 @@ pub fn event_with_id(value: &Value) -> Result<Event, Error> {
     if let Value::Object(map) = &mut value {
         if !map.contains_key("id") {
             let digest = fnv1a_64(crate::json::text(&Value::Object(map.clone())).as_bytes());
-            map.insert("id".into(), Value::String(format!("gen-{digest:016x}")));
+            map.insert("id".into(), Value::String(cat(&["gen-", &crate::util::hex(digest, 16)])));
         }
     }
     Event::from_value(&value, true)

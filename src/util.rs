@@ -27,9 +27,56 @@ pub(crate) fn join<S: AsRef<str>>(parts: &[S], sep: &str) -> String {
     out
 }
 
-/// `parts` one after another, like `[&str]::concat`.
+/// `parts` one after another, like `[&str]::concat`. The core builds its messages with this and
+/// [`num`], never `format!` (`lib.rs` makes one a compile error): without them, `core::fmt`
+/// leaves the browser SDK, 0.9 KB gzip of its Wasm.
 pub(crate) fn cat(parts: &[&str]) -> String {
     join(parts, "")
+}
+
+/// `n` in decimal.
+pub(crate) fn num(n: u64) -> String {
+    let mut out = String::new();
+    push_uint(&mut out, n);
+    out
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn push_uint(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends `n` in decimal, with its sign.
+pub(crate) fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_uint(out, n.unsigned_abs());
+}
+
+/// `n` in lowercase hexadecimal, zero-padded to `width` digits (like `{:016x}`).
+pub(crate) fn hex(n: u64, width: usize) -> String {
+    let mut out = String::new();
+    let digits = (64 - n.leading_zeros() as usize).div_ceil(4).max(1);
+    for _ in digits..width {
+        out.push('0');
+    }
+    for i in (0..digits).rev() {
+        out.push(char::from(b"0123456789abcdef"[(n >> (i * 4)) as usize & 15]));
+    }
+    out
 }
 
 /// `x.clamp(lo, hi)` for `lo <= hi` (NaN stays NaN), without `f64::clamp`'s assertion, whose
@@ -155,6 +202,21 @@ fn merge_sort(run: &mut [usize], scratch: &mut Vec<usize>, cmp: &dyn Fn(usize, u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_as_format_writes_them() {
+        for n in [0, 7, 10, 99, 1_000_000, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(num(n), n.to_string());
+            for width in [0, 1, 2, 12, 16, 20] {
+                assert_eq!(hex(n, width), format!("{n:0width$x}"));
+            }
+        }
+        for n in [0, -1, 42, i64::MIN, i64::MAX] {
+            let mut out = String::new();
+            push_int(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
 
     #[test]
     fn sorts_like_the_standard_stable_sort() {

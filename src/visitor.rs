@@ -23,7 +23,7 @@ pub fn from_cookie_header(header: &str, secret: &str) -> Option<String> {
 
 /// The cookie value for `id`: `<id>.<signature>`.
 pub fn cookie_value(id: &str, secret: &str) -> String {
-    format!("{id}.{}", signature(id, secret))
+    crate::util::cat(&[id, ".", &signature(id, secret)])
 }
 
 /// The signature of `id` under `secret`, as it appears in the cookie.
@@ -33,7 +33,7 @@ pub fn signature(id: &str, secret: &str) -> String {
         .into_bytes()
         .iter()
         .take(SIGNATURE_HEX / 2)
-        .map(|b| format!("{b:02x}"))
+        .map(|&b| crate::util::hex(u64::from(b), 2))
         .collect()
 }
 

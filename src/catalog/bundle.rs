@@ -13,6 +13,7 @@ use crate::map::VecMap;
 use crate::profile::Schema;
 use crate::rules::{self, Names, Rule};
 use crate::util::Ids;
+use crate::util::{cat, num};
 use std::collections::BTreeSet;
 
 /// The key that marks a JSON document as a compiled bundle rather than a catalog.
@@ -179,7 +180,7 @@ impl Bundle {
         let audience_index = |name: &str, at: String, errors: &mut Vec<Error>| {
             let found = audience_names.iter().position(|a| a == name);
             if found.is_none() {
-                errors.push(invalid(at, format!("unknown audience {name}")));
+                errors.push(invalid(at, cat(&["unknown audience ", name])));
             }
             found
         };
@@ -189,21 +190,21 @@ impl Bundle {
 
         let mut placements: VecMap<CompiledPlacement> = VecMap::new();
         for (id, p) in &catalog.placements {
-            let at = format!("/placements/{}", pointer_token(id));
+            let at = cat(&["/placements/", &pointer_token(id)]);
             let ranking = match &p.ranking {
                 None => Ranking::Priority,
                 Some(Value::String(s)) if s == "priority" => Ranking::Priority,
                 Some(Value::String(s)) if s == "bandit" => Ranking::Bandit,
                 Some(Value::Object(m)) if m.len() == 1 && m.contains_key("formula") => {
                     let formula = m.get("formula").unwrap_or(&Value::Null);
-                    match compile_rule(formula, &format!("{at}/ranking/formula"), &mut errors) {
+                    match compile_rule(formula, &cat(&[&at, "/ranking/formula"]), &mut errors) {
                         Some(rule) => Ranking::Formula(rule),
                         None => Ranking::Priority,
                     }
                 }
                 Some(_) => {
                     errors.push(invalid(
-                        format!("{at}/ranking"),
+                        cat(&[&at, "/ranking"]),
                         "ranking is \"priority\", \"bandit\" or {\"formula\": RULE}".to_owned(),
                     ));
                     Ranking::Priority
@@ -219,32 +220,32 @@ impl Bundle {
         let offer_ids = Ids::of(&catalog.offers, |o| &o.id);
         let mut offers = Vec::with_capacity(catalog.offers.len());
         for (i, offer) in catalog.offers.iter().enumerate() {
-            let at = format!("/offers/{i}");
+            let at = cat(&["/offers/", &num(i as u64)]);
             if offer_ids.repeated(i) {
-                errors.push(invalid(format!("{at}/id"), format!("offer id {} is used twice", offer.id)));
+                errors.push(invalid(cat(&[&at, "/id"]), cat(&["offer id ", &offer.id, " is used twice"])));
             }
             let audience = offer
                 .audience
                 .as_ref()
-                .and_then(|n| audience_index(n, format!("{at}/audience"), &mut errors));
+                .and_then(|n| audience_index(n, cat(&[&at, "/audience"]), &mut errors));
             let eligibility = offer
                 .eligibility
                 .as_ref()
-                .and_then(|r| compile_rule(r, &format!("{at}/eligibility"), &mut errors));
+                .and_then(|r| compile_rule(r, &cat(&[&at, "/eligibility"]), &mut errors));
             let html = offer.content.html.as_deref().and_then(|html| {
-                Template::parse(html).map_err(|e| errors.push(e.under(&format!("{at}/content/html")))).ok()
+                Template::parse(html).map_err(|e| errors.push(e.under(&cat(&[&at, "/content/html"])))).ok()
             });
             if let Some(data) = &offer.content.data {
-                check_templates(data, &format!("{at}/content/data"), &mut errors);
+                check_templates(data, &cat(&[&at, "/content/data"]), &mut errors);
             }
             if let (Some(start), Some(end)) = (offer.start, offer.end) {
                 if end <= start {
-                    errors.push(invalid(format!("{at}/end"), "end must be after start".to_owned()));
+                    errors.push(invalid(cat(&[&at, "/end"]), "end must be after start".to_owned()));
                 }
             }
             if offer.placements.is_empty() {
                 errors.push(invalid(
-                    format!("{at}/placements"),
+                    cat(&[&at, "/placements"]),
                     "an offer needs at least one placement".to_owned(),
                 ));
             }
@@ -252,26 +253,28 @@ impl Bundle {
                 match placements.get_mut(placement) {
                     Some(p) => p.offers.push(i),
                     None => errors.push(invalid(
-                        format!("{at}/placements/{j}"),
-                        format!("unknown placement {placement}"),
+                        cat(&[&at, "/placements/", &num(j as u64)]),
+                        cat(&["unknown placement ", placement]),
                     )),
                 }
             }
             let mut limits: Vec<(String, u32, String)> = Vec::with_capacity(offer.caps.len());
             for cap in &offer.caps {
                 let on = cap.on.as_deref().unwrap_or("impression");
-                let what = format!("cap of {} {on}s in {}", cap.max, cap.window);
+                let what = cat(&["cap of ", &num(cap.max as u64), " ", on, "s in ", &cap.window]);
                 limits.push((Schema::cap_name(&offer.id, on, &cap.window), cap.max, what));
             }
             for fatigue in &catalog.settings.fatigue {
                 if offer.tags.iter().any(|t| fatigue.tags.contains(t)) {
                     let name = Schema::fatigue_name(&fatigue.tags, &fatigue.window);
-                    let what = format!(
-                        "fatigue limit of {} {} impressions in {}",
-                        fatigue.max,
-                        crate::util::join(&fatigue.tags, "/"),
-                        fatigue.window
-                    );
+                    let what = cat(&[
+                        "fatigue limit of ",
+                        &num(fatigue.max as u64),
+                        " ",
+                        &crate::util::join(&fatigue.tags, "/"),
+                        " impressions in ",
+                        &fatigue.window,
+                    ]);
                     limits.push((name, fatigue.max, what));
                 }
             }
@@ -281,25 +284,25 @@ impl Bundle {
         for (id, placement) in &catalog.placements {
             let Some(compiled) = placements.get_mut(id) else { continue };
             if let Some(fallback) = &placement.fallback {
-                let at = format!("/placements/{}/fallback", pointer_token(id));
+                let at = cat(&["/placements/", &pointer_token(id), "/fallback"]);
                 match offer_ids.find(fallback) {
                     Some(i) => {
                         let offer = &catalog.offers[i];
                         if offer.audience.is_some() || offer.eligibility.is_some() {
                             errors.push(invalid(
                                 at,
-                                format!("fallback {fallback} must have no audience and no eligibility"),
+                                cat(&["fallback ", fallback, " must have no audience and no eligibility"]),
                             ));
                         } else if !offer.placements.contains(id) {
                             errors.push(invalid(
                                 at,
-                                format!("fallback {fallback} is not an offer of placement {id}"),
+                                cat(&["fallback ", fallback, " is not an offer of placement ", id]),
                             ));
                         }
                         compiled.fallback = Some(i);
                         compiled.offers.retain(|&o| o != i);
                     }
-                    None => errors.push(invalid(at, format!("unknown offer {fallback}"))),
+                    None => errors.push(invalid(at, cat(&["unknown offer ", fallback]))),
                 }
             }
             crate::util::sort_by(&mut compiled.offers, |&a, &b| {
@@ -311,11 +314,11 @@ impl Bundle {
         let mut suppressions = Vec::new();
         let suppression_ids = Ids::of(&catalog.suppressions, |s| &s.id);
         for (i, s) in catalog.suppressions.iter().enumerate() {
-            let at = format!("/suppressions/{i}");
+            let at = cat(&["/suppressions/", &num(i as u64)]);
             if suppression_ids.repeated(i) {
-                errors.push(invalid(format!("{at}/id"), format!("suppression id {} is used twice", s.id)));
+                errors.push(invalid(cat(&[&at, "/id"]), cat(&["suppression id ", &s.id, " is used twice"])));
             }
-            if let Some(when) = compile_rule(&s.when, &format!("{at}/when"), &mut errors) {
+            if let Some(when) = compile_rule(&s.when, &cat(&[&at, "/when"]), &mut errors) {
                 suppressions.push(CompiledSuppression { when, tags: s.tags.clone() });
             }
         }
@@ -323,26 +326,26 @@ impl Bundle {
         let mut experiments = Vec::new();
         let experiment_ids = Ids::of(&catalog.experiments, |e| &e.id);
         for (i, e) in catalog.experiments.iter().enumerate() {
-            let at = format!("/experiments/{i}");
+            let at = cat(&["/experiments/", &num(i as u64)]);
             if experiment_ids.repeated(i) {
-                errors.push(invalid(format!("{at}/id"), format!("experiment id {} is used twice", e.id)));
+                errors.push(invalid(cat(&[&at, "/id"]), cat(&["experiment id ", &e.id, " is used twice"])));
             }
             if !placements.contains_key(&e.placement) {
-                errors.push(invalid(format!("{at}/placement"), format!("unknown placement {}", e.placement)));
+                errors.push(invalid(cat(&[&at, "/placement"]), cat(&["unknown placement ", &e.placement])));
             }
             let audience =
-                e.audience.as_ref().and_then(|n| audience_index(n, format!("{at}/audience"), &mut errors));
+                e.audience.as_ref().and_then(|n| audience_index(n, cat(&[&at, "/audience"]), &mut errors));
             if !(0.0..=100.0).contains(&e.traffic) {
-                errors.push(invalid(format!("{at}/traffic"), "traffic is a percentage, 0 to 100".to_owned()));
+                errors.push(invalid(cat(&[&at, "/traffic"]), "traffic is a percentage, 0 to 100".to_owned()));
             }
             if let (Some(start), Some(end)) = (e.start, e.end) {
                 if end <= start {
-                    errors.push(invalid(format!("{at}/end"), "end must be after start".to_owned()));
+                    errors.push(invalid(cat(&[&at, "/end"]), "end must be after start".to_owned()));
                 }
             }
             if e.variants.is_empty() {
                 errors.push(invalid(
-                    format!("{at}/variants"),
+                    cat(&[&at, "/variants"]),
                     "an experiment needs at least one variant".to_owned(),
                 ));
             }
@@ -354,37 +357,39 @@ impl Bundle {
             }
             if !whole {
                 errors
-                    .push(invalid(format!("{at}/variants"), "weights are non-negative integers".to_owned()));
+                    .push(invalid(cat(&[&at, "/variants"]), "weights are non-negative integers".to_owned()));
             } else if !within {
                 errors.push(invalid(
-                    format!("{at}/variants"),
+                    cat(&[&at, "/variants"]),
                     "weights are at most 9007199254740992 (2^53, the largest whole number a JSON number holds exactly)"
                         .to_owned(),
                 ));
             } else if !e.variants.is_empty() && weights <= 0.0 {
-                errors.push(invalid(format!("{at}/variants"), "weights sum to 0".to_owned()));
+                errors.push(invalid(cat(&[&at, "/variants"]), "weights sum to 0".to_owned()));
             }
             let variant_ids = Ids::of(&e.variants, |v| &v.id);
             let mut variant_offers = Vec::new();
             for (j, v) in e.variants.iter().enumerate() {
                 if variant_ids.repeated(j) {
                     errors.push(invalid(
-                        format!("{at}/variants/{j}/id"),
-                        format!("variant id {} is used twice", v.id),
+                        cat(&[&at, "/variants/", &num(j as u64), "/id"]),
+                        cat(&["variant id ", &v.id, " is used twice"]),
                     ));
                 }
                 variant_offers.push(v.offer.as_ref().and_then(|o| match offer_ids.find(o) {
                     Some(k) if catalog.offers[k].placements.contains(&e.placement) => Some(k),
                     Some(_) => {
                         errors.push(invalid(
-                            format!("{at}/variants/{j}/offer"),
-                            format!("offer {o} is not an offer of placement {}", e.placement),
+                            cat(&[&at, "/variants/", &num(j as u64), "/offer"]),
+                            cat(&["offer ", o, " is not an offer of placement ", &e.placement]),
                         ));
                         None
                     }
                     None => {
-                        errors
-                            .push(invalid(format!("{at}/variants/{j}/offer"), format!("unknown offer {o}")));
+                        errors.push(invalid(
+                            cat(&[&at, "/variants/", &num(j as u64), "/offer"]),
+                            cat(&["unknown offer ", o]),
+                        ));
                         None
                     }
                 }));
@@ -472,12 +477,12 @@ fn check_templates(value: &Value, at: &str, errors: &mut Vec<Error>) {
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                check_templates(v, &format!("{at}/{i}"), errors);
+                check_templates(v, &cat(&[at, "/", &num(i as u64)]), errors);
             }
         }
         Value::Object(map) => {
             for (k, v) in map {
-                check_templates(v, &format!("{at}/{}", pointer_token(k)), errors);
+                check_templates(v, &cat(&[at, "/", &pointer_token(k)]), errors);
             }
         }
         _ => {}
@@ -489,7 +494,7 @@ const MAX_WEIGHT: f64 = 9_007_199_254_740_992.0;
 
 /// The text as JSON, or the one error that says why not.
 fn parse(text: &str) -> Result<Value, Vec<Error>> {
-    json::parse(text).map_err(|e| vec![Error::new(ErrorKind::Parse, "", format!("not JSON: {e}"))])
+    json::parse(text).map_err(|e| vec![Error::new(ErrorKind::Parse, "", cat(&["not JSON: ", &e.text()]))])
 }
 
 fn invalid(path: String, message: String) -> Error {
@@ -500,5 +505,5 @@ fn invalid(path: String, message: String) -> Error {
 /// so equal catalogs get equal versions on every runtime.
 fn content_version(catalog: &Catalog) -> String {
     let canonical = catalog.to_json();
-    format!("{:016x}", fnv1a_64(canonical.as_bytes()))
+    crate::util::hex(fnv1a_64(canonical.as_bytes()), 16)
 }

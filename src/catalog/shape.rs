@@ -7,6 +7,7 @@ use crate::error::{pointer_token, Error, ErrorKind};
 use crate::json;
 use crate::json::{Map, Value};
 use crate::profile::event::is_identifier;
+use crate::util::{cat, num};
 
 /// What a JSON value must look like.
 #[derive(Debug)]
@@ -153,7 +154,7 @@ pub fn errors(value: &Value, shape: &Shape) -> Vec<Error> {
 
 fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
     let wrong = |errors: &mut Vec<Error>, what: &str| {
-        errors.push(Error::new(ErrorKind::Invalid, at, format!("expected {what}, found {}", kind(value))));
+        errors.push(Error::new(ErrorKind::Invalid, at, cat(&["expected ", what, ", found ", kind(value)])));
     };
     match shape {
         Shape::Str | Shape::Duration => {
@@ -166,7 +167,7 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
             Some(s) => errors.push(Error::new(
                 ErrorKind::Invalid,
                 at,
-                format!("{} is not an identifier ([A-Za-z0-9_.:-]{{1,128}})", json::quoted(s)),
+                cat(&[&json::quoted(s), " is not an identifier ([A-Za-z0-9_.:-]{1,128})"]),
             )),
             None => wrong(errors, "an identifier string"),
         },
@@ -199,7 +200,7 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
         Shape::Obj(fields) => {
             let Some(map) = value.as_object() else { return wrong(errors, "an object") };
             for (key, v) in map {
-                let here = format!("{at}/{}", pointer_token(key));
+                let here = cat(&[at, "/", &pointer_token(key)]);
                 match fields.iter().find(|f| f.0 == key) {
                     Some(field) => walk(v, &field.1, &here, errors),
                     None => {
@@ -214,7 +215,7 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
             for field in fields.iter().filter(|f| f.2 && !map.contains_key(f.0)) {
                 errors.push(Error::new(
                     ErrorKind::Invalid,
-                    format!("{at}/{}", field.0),
+                    cat(&[at, "/", field.0]),
                     "required field is missing",
                 ));
             }
@@ -222,12 +223,12 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
         Shape::Map(inner) => {
             let Some(map) = value.as_object() else { return wrong(errors, "an object") };
             for (key, v) in map {
-                let here = format!("{at}/{}", pointer_token(key));
+                let here = cat(&[at, "/", &pointer_token(key)]);
                 if !is_identifier(key) {
                     errors.push(Error::new(
                         ErrorKind::Invalid,
                         here.clone(),
-                        format!("{} is not an identifier ([A-Za-z0-9_.:-]{{1,128}})", json::quoted(key)),
+                        cat(&[&json::quoted(key), " is not an identifier ([A-Za-z0-9_.:-]{1,128})"]),
                     ));
                 }
                 walk(v, inner, &here, errors);
@@ -236,7 +237,7 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
         Shape::List(inner) => {
             let Some(items) = value.as_array() else { return wrong(errors, "an array") };
             for (i, v) in items.iter().enumerate() {
-                walk(v, inner, &format!("{at}/{i}"), errors);
+                walk(v, inner, &cat(&[at, "/", &num(i as u64)]), errors);
             }
         }
         Shape::UInt => {
@@ -247,21 +248,21 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
         Shape::Tuple(items, optional) => match value.as_array() {
             Some(got) if got.len() <= items.len() && got.len() + optional >= items.len() => {
                 for (i, (v, item)) in got.iter().zip(items.iter()).enumerate() {
-                    walk(v, item, &format!("{at}/{i}"), errors);
+                    walk(v, item, &cat(&[at, "/", &num(i as u64)]), errors);
                 }
             }
-            _ => wrong(errors, &format!("an array of {} items", items.len())),
+            _ => wrong(errors, &cat(&["an array of ", &num(items.len() as u64), " items"])),
         },
         Shape::Entries(inner) => {
             let Some(map) = value.as_object() else { return wrong(errors, "an object") };
             for (key, v) in map {
-                walk(v, inner, &format!("{at}/{}", pointer_token(key)), errors);
+                walk(v, inner, &cat(&[at, "/", &pointer_token(key)]), errors);
             }
         }
         Shape::OneField(fields) => {
             let only = value.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next());
             match only.and_then(|(key, v)| fields.iter().find(|f| f.0 == key).map(|f| (key, v, f))) {
-                Some((key, v, field)) => walk(v, &field.1, &format!("{at}/{}", pointer_token(key)), errors),
+                Some((key, v, field)) => walk(v, &field.1, &cat(&[at, "/", &pointer_token(key)]), errors),
                 None => wrong(errors, &describe(shape)),
             }
         }
@@ -277,8 +278,8 @@ fn walk(value: &Value, shape: &Shape, at: &str, errors: &mut Vec<Error>) {
                 let mut second = Vec::new();
                 walk(value, b, at, &mut second);
                 if !second.is_empty() {
-                    let described = format!("{} or {}", describe(a), describe(b));
-                    errors.push(Error::new(ErrorKind::Invalid, at, format!("expected {described}")));
+                    let described = cat(&[&describe(a), " or ", &describe(b)]);
+                    errors.push(Error::new(ErrorKind::Invalid, at, cat(&["expected ", &described])));
                 }
             }
         }

@@ -5,10 +5,11 @@ use crate::catalog::Bundle;
 use crate::hash::murmur3_x86_32;
 use crate::profile::Profile;
 use crate::rules::Scope;
+use crate::util::cat;
 
 /// The bucket of a profile key in an experiment: `murmur3_x86_32("<experiment>:<key>", 0) % 10000`.
 pub fn bucket(experiment: &str, key: &str) -> u32 {
-    murmur3_x86_32(format!("{experiment}:{key}").as_bytes(), 0) % 10_000
+    murmur3_x86_32(cat(&[experiment, ":", key]).as_bytes(), 0) % 10_000
 }
 
 /// The variant that holds bucket `b`, for `traffic` percent and integer `weights`, or `None`

@@ -13,6 +13,7 @@ use crate::json::Value;
 use crate::profile::Consent;
 use crate::profile::Profile;
 use crate::rules::Scope;
+use crate::util::cat;
 
 /// What a caller asks for: one placement, in a context, at a time, with a seed.
 #[derive(Debug, Clone, Copy)]
@@ -157,7 +158,7 @@ pub fn decide(bundle: &Bundle, profile: &mut Profile, request: &Request) -> Deci
         error: None,
     };
     let Some(placement) = bundle.placements.get(request.placement) else {
-        let message = format!("unknown placement {}", request.placement);
+        let message = cat(&["unknown placement ", request.placement]);
         decision.error = Some(Error::new(ErrorKind::NotFound, "/placement", message));
         return decision;
     };
@@ -200,7 +201,7 @@ pub fn decide(bundle: &Bundle, profile: &mut Profile, request: &Request) -> Deci
             decision.items.push(item(bundle, i, &data));
         } else {
             let reason = match decision.items.last() {
-                Some(last) => format!("ranked below {}", last.offer),
+                Some(last) => cat(&["ranked below ", &last.offer]),
                 None => "the placement shows no items".to_owned(),
             };
             trace.push((i, true, reason));
@@ -255,21 +256,21 @@ impl Check<'_> {
         if let Some((id, _)) =
             self.suppressed.iter().find(|(_, tags)| offer.tags.iter().any(|t| tags.contains(t)))
         {
-            return Err(format!("suppressed by {id}"));
+            return Err(cat(&["suppressed by ", id]));
         }
         if self.granted {
             for (counter, max, what) in &compiled.limits {
                 let count =
                     self.profile.computed_value(&bundle.schema, counter, self.now).as_u64().unwrap_or(0);
                 if count >= u64::from(*max) {
-                    return Err(format!("{what} reached"));
+                    return Err(cat(&[what, " reached"]));
                 }
             }
         }
         if let Some(a) = compiled.audience {
             if !bundle.audiences.get(a).is_some_and(|rule| rule.test(self.scope)) {
                 let name = bundle.audience_names.get(a).map(String::as_str).unwrap_or_default();
-                return Err(format!("audience {name} is false"));
+                return Err(cat(&["audience ", name, " is false"]));
             }
         }
         if let Some(rule) = &compiled.eligibility {
@@ -367,5 +368,5 @@ fn item(bundle: &Bundle, i: usize, data: &Value) -> Item {
 fn decision_id(seed: u64, placement: &str) -> String {
     let mut bytes = seed.to_le_bytes().to_vec();
     bytes.extend_from_slice(placement.as_bytes());
-    format!("{:016x}", fnv1a_64(&bytes))
+    crate::util::hex(fnv1a_64(&bytes), 16)
 }

@@ -21,7 +21,6 @@ pub use value::{Index, Map, Number, Value};
 
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
-use std::fmt::Write;
 
 // Writing. Every writer appends to `out` and puts the comma itself: one goes before anything
 // that follows a value, never after `{`, `[` or a key's `:`. So an object is `open(out, '{')`,
@@ -49,13 +48,13 @@ pub fn key(out: &mut String, key: &str) {
 /// An integer.
 pub fn int(out: &mut String, n: i64) {
     sep(out);
-    let _ = write!(out, "{n}");
+    crate::util::push_int(out, n);
 }
 
 /// A whole number ≥ 0.
 pub fn uint(out: &mut String, n: u64) {
     sep(out);
-    let _ = write!(out, "{n}");
+    crate::util::push_uint(out, n);
 }
 
 /// A float (`null` when not finite), as serde_json writes an `f64`.
@@ -262,7 +261,7 @@ fn write_object(out: &mut String, map: &Map) {
 }
 
 fn write_number(out: &mut String, n: &Number) {
-    let _ = write!(out, "{n}");
+    n.write_to(out);
 }
 
 /// `s` as a JSON string, for messages (`format!("{s:?}")` would bring Rust's debug formatting

@@ -28,9 +28,17 @@ pub struct SyntaxError {
     pub column: usize,
 }
 
+impl SyntaxError {
+    /// `what at line L column C`, as serde_json words it.
+    pub fn text(&self) -> String {
+        let (line, column) = (crate::util::num(self.line as u64), crate::util::num(self.column as u64));
+        crate::util::cat(&[self.what, " at line ", &line, " column ", &column])
+    }
+}
+
 impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at line {} column {}", self.what, self.line, self.column)
+        f.write_str(&self.text())
     }
 }
 

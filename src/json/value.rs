@@ -288,21 +288,33 @@ impl From<i64> for Number {
     }
 }
 
-/// Written as serde_json writes it: integers in full, floats in their shortest round-trip form
-/// with a `.0` or an exponent (`2.0`, `1e300`, `-2.5e-8`).
+impl Number {
+    /// Appends the number as serde_json writes it: integers in full, floats in their shortest
+    /// round-trip form with a `.0` or an exponent (`2.0`, `1e300`, `-2.5e-8`).
+    pub fn write_to(&self, out: &mut String) {
+        match self.0 {
+            N::PosInt(u) => crate::util::push_uint(out, u),
+            N::NegInt(i) => crate::util::push_int(out, i),
+            N::Float(x) => out.push_str(zmij::Buffer::new().format_finite(x)),
+        }
+    }
+}
+
+/// As [`Number::write_to`] writes it.
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            N::PosInt(u) => fmt::Display::fmt(&u, f),
-            N::NegInt(i) => fmt::Display::fmt(&i, f),
-            N::Float(x) => f.write_str(zmij::Buffer::new().format_finite(x)),
-        }
+        let mut out = String::new();
+        self.write_to(&mut out);
+        f.write_str(&out)
     }
 }
 
 impl fmt::Debug for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Number({self})")
+        let mut out = String::from("Number(");
+        self.write_to(&mut out);
+        out.push(')');
+        f.write_str(&out)
     }
 }
 

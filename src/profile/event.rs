@@ -4,6 +4,7 @@
 use crate::error::{Error, ErrorKind};
 use crate::json;
 use crate::json::{Map, Value};
+use crate::util::{cat, num};
 
 /// Largest `props`, as JSON.
 pub const MAX_PROPS_BYTES: usize = 4096;
@@ -83,7 +84,7 @@ impl Event {
         if let Some(unknown) =
             map.keys().find(|k| !matches!(k.as_str(), "id" | "type" | "ts" | "props" | "origin"))
         {
-            return Err(invalid(&format!("/{unknown}"), "unknown field (an event has id, type, ts, props)"));
+            return Err(invalid(&cat(&["/", unknown]), "unknown field (an event has id, type, ts, props)"));
         }
         let id = match map.get("id") {
             Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_ID_BYTES => s.clone(),
@@ -109,14 +110,24 @@ impl Event {
         if props.len() > MAX_PROPS_KEYS {
             return Err(too_large(
                 "/props",
-                &format!("props has {} keys; at most {MAX_PROPS_KEYS}", props.len()),
+                &cat(&[
+                    "props has ",
+                    &num(props.len() as u64),
+                    " keys; at most ",
+                    &num(MAX_PROPS_KEYS as u64),
+                ]),
             ));
         }
         let size = json::object_text(&props).len();
         if size > MAX_PROPS_BYTES {
             return Err(too_large(
                 "/props",
-                &format!("props is {size} bytes as JSON; at most {MAX_PROPS_BYTES}"),
+                &cat(&[
+                    "props is ",
+                    &num(size as u64),
+                    " bytes as JSON; at most ",
+                    &num(MAX_PROPS_BYTES as u64),
+                ]),
             ));
         }
         let origin = match map.get("origin") {
@@ -134,7 +145,9 @@ impl Event {
         let text = |key: &str| self.props.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
         let need = |key: &str, what: &str| match text(key) {
             Some(_) => Ok(()),
-            None => Err(invalid(&format!("/props/{key}"), &format!("{} needs {key} ({what})", self.kind))),
+            None => {
+                Err(invalid(&cat(&["/props/", key]), &cat(&[&self.kind, " needs ", key, " (", what, ")"])))
+            }
         };
         match self.kind.as_str() {
             "identify" => {
@@ -171,7 +184,7 @@ impl Event {
 
 fn check_attributes(attributes: &Map, at: &str) -> Result<(), Error> {
     for (name, value) in attributes {
-        let path = format!("{at}/{}", crate::error::pointer_token(name));
+        let path = cat(&[at, "/", &crate::error::pointer_token(name)]);
         if !is_identifier(name) {
             return Err(invalid(&path, "attribute names match [A-Za-z0-9_.:-]{1,128}"));
         }
@@ -179,7 +192,12 @@ fn check_attributes(attributes: &Map, at: &str) -> Result<(), Error> {
         if size > MAX_ATTRIBUTE_BYTES {
             return Err(too_large(
                 &path,
-                &format!("attribute value is {size} bytes as JSON; at most {MAX_ATTRIBUTE_BYTES}"),
+                &cat(&[
+                    "attribute value is ",
+                    &num(size as u64),
+                    " bytes as JSON; at most ",
+                    &num(MAX_ATTRIBUTE_BYTES as u64),
+                ]),
             ));
         }
     }
@@ -200,7 +218,7 @@ pub fn parse_batch(value: &Value, require_id: bool) -> Result<(Vec<Event>, Vec<R
     if items.len() > MAX_BATCH {
         return Err(too_large(
             "/events",
-            &format!("{} events in one batch; at most {MAX_BATCH}", items.len()),
+            &cat(&[&num(items.len() as u64), " events in one batch; at most ", &num(MAX_BATCH as u64)]),
         ));
     }
     let mut events = Vec::with_capacity(items.len());
@@ -208,7 +226,9 @@ pub fn parse_batch(value: &Value, require_id: bool) -> Result<(Vec<Event>, Vec<R
     for (index, item) in items.iter().enumerate() {
         match Event::from_value(item, require_id) {
             Ok(e) => events.push(e),
-            Err(error) => rejected.push(Rejected { index, error: error.under(&format!("/events/{index}")) }),
+            Err(error) => {
+                rejected.push(Rejected { index, error: error.under(&cat(&["/events/", &num(index as u64)])) })
+            }
         }
     }
     Ok((events, rejected))

@@ -16,6 +16,7 @@ use crate::hash::fnv1a_64;
 use crate::json;
 use crate::json::{array_items, object_entries, Map, Value};
 use crate::map::VecMap;
+use crate::util::cat;
 
 /// The size a fragment stays under, as JSON, for catalogs of ordinary size.
 pub const MAX_FRAGMENT_BYTES: usize = 16 * 1024;
@@ -113,11 +114,9 @@ impl Fragment {
 
     /// Parses a fragment's JSON.
     pub fn from_json(text: &str) -> Result<Fragment, Error> {
-        let not = |e: &dyn std::fmt::Display| {
-            Error::new(ErrorKind::Parse, "", format!("not a profile fragment: {e}"))
-        };
-        let value = json::parse(text).map_err(|e| not(&e))?;
-        Fragment::from_value(&value).map_err(|e| not(&e))
+        let not = |e: String| Error::new(ErrorKind::Parse, "", cat(&["not a profile fragment: ", &e]));
+        let value = json::parse(text).map_err(|e| not(e.text()))?;
+        Fragment::from_value(&value).map_err(|e| not(e.text()))
     }
 
     /// Reads a fragment from its JSON value; errors name the field.
@@ -546,7 +545,7 @@ fn event_data(event: &Event) -> Value {
 
 /// 48 bits of the id's hash: collisions among 32 recent ids are negligible (~1e-12).
 fn id_hash(id: &str) -> String {
-    format!("{:012x}", fnv1a_64(id.as_bytes()) >> 16)
+    crate::util::hex(fnv1a_64(id.as_bytes()) >> 16, 12)
 }
 
 fn merge_ids(mine: &mut Vec<Identity>, theirs: &[Identity]) {

@@ -8,6 +8,7 @@ use crate::duration::{parse_ms, parse_window, Window, MAX_WINDOW_MS};
 use crate::error::{pointer_token, Error, ErrorKind};
 use crate::json::Value;
 use crate::rules::{Names, Rule};
+use crate::util::{cat, num};
 
 /// Prefix of the hidden aggregates that count impressions and clicks for caps and fatigue. `~`
 /// is not allowed in catalog identifiers, so they never clash with a marketer's names.
@@ -59,12 +60,14 @@ pub struct Schema {
 impl Schema {
     /// The name of the hidden counter behind a cap.
     pub fn cap_name(offer: &str, on: &str, window: &str) -> String {
-        format!("{HIDDEN}cap{HIDDEN}{offer}{HIDDEN}{on}{HIDDEN}{window}")
+        let h = String::from(HIDDEN);
+        cat(&[&h, "cap", &h, offer, &h, on, &h, window])
     }
 
     /// The name of the hidden counter behind a fatigue rule.
     pub fn fatigue_name(tags: &[String], window: &str) -> String {
-        format!("{HIDDEN}fatigue{HIDDEN}{}{HIDDEN}{window}", crate::util::join(tags, ","))
+        let h = String::from(HIDDEN);
+        cat(&[&h, "fatigue", &h, &crate::util::join(tags, ","), &h, window])
     }
 
     /// Compiles the catalog's settings and computed definitions; every error, with its pointer.
@@ -74,10 +77,10 @@ impl Schema {
         let no_names: [String; 0] = [];
         let event_names = Names { audiences: &no_names, computed: Some(&no_names), paths: None };
         for (name, def) in &catalog.computed {
-            let at = format!("/computed/{}", pointer_token(name));
+            let at = cat(&["/computed/", &pointer_token(name)]);
             let Some(agg) = Agg::parse(&def.agg) else {
                 errors.push(invalid(
-                    &format!("{at}/agg"),
+                    &cat(&[&at, "/agg"]),
                     "agg must be one of count sum min max first last distinct",
                 ));
                 continue;
@@ -86,15 +89,15 @@ impl Schema {
                 def.field.as_deref().map(|f| f.split('.').map(str::to_owned).collect()).unwrap_or_default();
             if agg != Agg::Count && field.is_empty() {
                 errors.push(invalid(
-                    &format!("{at}/field"),
-                    &format!("{} needs a field, like props.total", def.agg),
+                    &cat(&[&at, "/field"]),
+                    &cat(&[&def.agg, " needs a field, like props.total"]),
                 ));
             }
             let window = match def.window.as_deref().map(|w| parse_window(w, Some(MAX_WINDOW_MS))) {
                 None | Some(Ok(Window::Lifetime)) => None,
                 Some(Ok(Window::Ms(ms))) => Some(ms),
                 Some(Err(e)) => {
-                    errors.push(e.under(&format!("{at}/window")));
+                    errors.push(e.under(&cat(&[&at, "/window"])));
                     None
                 }
             };
@@ -103,7 +106,7 @@ impl Schema {
                 Some(rule) => match Rule::compile(rule, &event_names) {
                     Ok(rule) => Filter::Rule(rule),
                     Err(e) => {
-                        errors.push(e.under(&format!("{at}/where")));
+                        errors.push(e.under(&cat(&[&at, "/where"])));
                         Filter::All
                     }
                 },
@@ -119,12 +122,12 @@ impl Schema {
         }
         for (i, offer) in catalog.offers.iter().enumerate() {
             for (j, cap) in offer.caps.iter().enumerate() {
-                let at = format!("/offers/{i}/caps/{j}");
+                let at = cat(&["/offers/", &num(i as u64), "/caps/", &num(j as u64)]);
                 let on = cap.on.as_deref().unwrap_or("impression");
                 if !matches!(on, "impression" | "click") {
-                    errors.push(invalid(&format!("{at}/on"), "on must be impression or click"));
+                    errors.push(invalid(&cat(&[&at, "/on"]), "on must be impression or click"));
                 }
-                let window = hidden_window(&cap.window, &format!("{at}/window"), errors);
+                let window = hidden_window(&cap.window, &cat(&[&at, "/window"]), errors);
                 computed.push(ComputedDef {
                     name: Schema::cap_name(&offer.id, on, &cap.window),
                     event: on.to_owned(),
@@ -136,7 +139,11 @@ impl Schema {
             }
         }
         for (i, fatigue) in settings.fatigue.iter().enumerate() {
-            let window = hidden_window(&fatigue.window, &format!("/settings/fatigue/{i}/window"), errors);
+            let window = hidden_window(
+                &fatigue.window,
+                &cat(&["/settings/fatigue/", &num(i as u64), "/window"]),
+                errors,
+            );
             let mut offers = Vec::new();
             for o in &catalog.offers {
                 if o.tags.iter().any(|t| fatigue.tags.contains(t)) {
@@ -203,8 +210,7 @@ impl Schema {
         };
         if let Some(Value::Object(p)) = &settings.merge_policy {
             if let Some(k) = p.keys().find(|k| *k != "attributes") {
-                errors
-                    .push(invalid(&format!("/settings/merge_policy/{}", pointer_token(k)), "unknown field"));
+                errors.push(invalid(&cat(&["/settings/merge_policy/", &pointer_token(k)]), "unknown field"));
             }
         }
         Schema {

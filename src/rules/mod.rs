@@ -14,6 +14,7 @@ mod tree;
 
 use crate::error::{pointer_token, Error, ErrorKind};
 use crate::json::{Map, Value};
+use crate::util::{cat, num};
 use compile::{Compiler, Interner, Node};
 use std::cell::RefCell;
 
@@ -131,13 +132,17 @@ pub fn compile_audiences(
         names.push(name.clone());
     }
     let scope = Names { audiences: &names, computed, paths };
-    let prefix = |name: &str| format!("/{}", pointer_token(name));
+    let prefix = |name: &str| cat(&["/", &pointer_token(name)]);
     let mut errors = Vec::new();
     let mut rules = Vec::with_capacity(audiences.len());
     let mut refs = Vec::with_capacity(audiences.len());
     for (i, (name, rule)) in audiences.iter().enumerate() {
         if names.get(..i).is_some_and(|earlier| earlier.contains(name)) {
-            errors.push(Error::new(ErrorKind::Rule, prefix(name), format!("duplicate audience \"{name}\"")));
+            errors.push(Error::new(
+                ErrorKind::Rule,
+                prefix(name),
+                cat(&["duplicate audience \"", name, "\""]),
+            ));
         }
         let mut c = Compiler::new(&scope);
         let node = c.rule(rule);
@@ -194,7 +199,7 @@ fn check_graph(names: &[String], rules: &[Rule], refs: &[Vec<(usize, u16)>], err
                         cycle.push(name(to));
                         errors.push(Error::new(
                             ErrorKind::Rule,
-                            format!("/{}", pointer_token(name(to))),
+                            cat(&["/", &pointer_token(name(to))]),
                             crate::util::cat(&["audience cycle: ", &crate::util::join(&cycle, " -> ")]),
                         ));
                     }
@@ -214,11 +219,12 @@ fn check_graph(names: &[String], rules: &[Rule], refs: &[Vec<(usize, u16)>], err
             if deepest > eval::AUDIENCE_DEPTH && !inherited {
                 errors.push(Error::new(
                     ErrorKind::Rule,
-                    format!("/{}", pointer_token(name(node))),
-                    format!(
-                        "audience nests too deeply through the audiences it uses (more than {} levels)",
-                        eval::AUDIENCE_DEPTH
-                    ),
+                    cat(&["/", &pointer_token(name(node))]),
+                    cat(&[
+                        "audience nests too deeply through the audiences it uses (more than ",
+                        &num(u64::from(eval::AUDIENCE_DEPTH)),
+                        " levels)",
+                    ]),
                 ));
             }
             if let Some(r) = reach.get_mut(node) {
@@ -238,7 +244,7 @@ fn check_graph(names: &[String], rules: &[Rule], refs: &[Vec<(usize, u16)>], err
 pub fn eval_line(line: &str) -> String {
     let input = match crate::json::parse(line) {
         Ok(v) => v,
-        Err(e) => return answer("error", Value::String(format!("invalid JSON: {e}"))),
+        Err(e) => return answer("error", Value::String(cat(&["invalid JSON: ", &e.text()]))),
     };
     let Some(rule) = input.get("rule") else {
         return answer("error", Value::String("expected an object with \"rule\" and \"data\"".into()));
@@ -256,7 +262,7 @@ pub fn eval_line(line: &str) -> String {
     };
     match Rule::compile(rule, &Names::default()) {
         Ok(r) => answer("result", r.evaluate(&Scope::new(data, now, &[]))),
-        Err(e) => answer("error", Value::String(e.to_string())),
+        Err(e) => answer("error", Value::String(e.text())),
     }
 }
 

@@ -45,7 +45,7 @@ impl Engine {
                 if i > 0 {
                     message.push('\n');
                 }
-                message.push_str(&e.to_string());
+                message.push_str(&e.text());
             }
             js_error(kind, &message)
         })?;
@@ -78,9 +78,8 @@ impl Engine {
     /// `{"outcome": "applied"|"duplicate"|"dropped", "reason"?, "event"}` with the event as it
     /// should be sent to the edge (its `origin` set to this replica); throws on a bad event.
     pub fn track(&mut self, event_json: &str) -> Result<String, JsValue> {
-        let value = json::parse(event_json).map_err(|e| js_error("parse", &e.to_string()))?;
-        let mut event =
-            Event::from_value(&value, true).map_err(|e| js_error(e.kind.as_str(), &e.to_string()))?;
+        let value = json::parse(event_json).map_err(|e| js_error("parse", &e.text()))?;
+        let mut event = Event::from_value(&value, true).map_err(|e| js_error(e.kind.as_str(), &e.text()))?;
         event.origin.get_or_insert_with(|| self.profile.replica.clone());
         let outcome = self.profile.apply(&self.bundle.schema, &event);
         let (name, reason) = match outcome {
@@ -190,7 +189,7 @@ pub fn page_context(url: &str, path: &str, referrer: &str, title: &str, user_age
 }
 
 fn parse_context(json: &str) -> Result<Value, JsValue> {
-    json::parse(json).map_err(|e| js_error("parse", &format!("context: {e}")))
+    json::parse(json).map_err(|e| js_error("parse", &["context: ", &e.text()].concat()))
 }
 
 fn random_seed() -> u64 {
