@@ -281,7 +281,7 @@ fn pointer(at: Option<&At>) -> String {
         out.push('/');
         match step {
             Step::Key(k) => out.push_str(&pointer_token(k)),
-            Step::Index(i) => js::push_uint(&mut out, *i as u64),
+            Step::Index(i) => crate::util::push_uint(&mut out, *i as u64),
         }
     }
     out
@@ -486,13 +486,13 @@ fn arity(name: &str, min: u8, max: u8, got: usize) -> String {
     if max == ANY {
         m.push_str("at least ");
     }
-    js::push_uint(&mut m, u64::from(min));
+    crate::util::push_uint(&mut m, u64::from(min));
     if max != ANY && max != min {
         m.push_str(" to ");
-        js::push_uint(&mut m, u64::from(max));
+        crate::util::push_uint(&mut m, u64::from(max));
     }
     m.push_str(if min == 1 && (max == 1 || max == ANY) { " argument, got " } else { " arguments, got " });
-    js::push_uint(&mut m, got as u64);
+    crate::util::push_uint(&mut m, got as u64);
     m
 }
 

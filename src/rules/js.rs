@@ -3,6 +3,7 @@
 //! comparison. Pure functions over [`Prim`], a borrowed JS-primitive view of an evaluated value.
 
 use crate::json::{Number, Value};
+use crate::util::push_uint;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ptr;
@@ -144,14 +145,6 @@ pub(crate) fn push_number(out: &mut String, f: f64) {
     } else {
         push_float(out, f);
     }
-}
-
-/// Appends the decimal digits of `n`.
-pub(crate) fn push_uint(out: &mut String, n: u64) {
-    if n >= 10 {
-        push_uint(out, n / 10);
-    }
-    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// Lays out the shortest round-trip digits (from the JSON number writer, already linked) the
