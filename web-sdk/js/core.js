@@ -29,6 +29,12 @@ const store = {
   },
 };
 
+/** A decision's randomness: 53 random bits, a whole number that crosses into Wasm exactly. */
+const randomSeed = () => {
+  const [high, low] = crypto.getRandomValues(new Uint32Array(2));
+  return high * 2 ** 21 + (low >>> 11);
+};
+
 const randomId = () => {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -272,9 +278,9 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
 
   /** Decides one placement locally, synchronously (after `ready`); `trace` explains every offer not chosen. */
   api.decide = (placement, { trace = false } = {}) =>
-    JSON.parse(need().decide(placement, JSON.stringify(context()), Date.now(), undefined, trace));
+    JSON.parse(need().decide(placement, JSON.stringify(context()), Date.now(), randomSeed(), trace));
   /** Fills every placement the edge did not fill; returns the decisions made. */
-  api.render = () => rendered(JSON.parse(need().render(JSON.stringify(context()), Date.now())));
+  api.render = () => rendered(JSON.parse(need().render(JSON.stringify(context()), Date.now(), randomSeed())));
   /** Re-decides every placement, the edge's too (after a signal that should change them). */
   api.refresh = () => {
     document.querySelectorAll('[data-rapport-placement][data-rapport-decision]').forEach((el) => {

@@ -128,24 +128,24 @@ impl Engine {
     }
 
     /// Decides `placement` in `context_json` at `now` (ms); returns the decision as JSON.
-    /// `seed` is per-decision randomness (`undefined`: drawn from `crypto`); `trace` explains
-    /// every offer not chosen.
+    /// `seed` is the decision's randomness, drawn by the caller (`core.js` from `crypto`), as
+    /// `now` is its clock; `trace` explains every offer not chosen.
     pub fn decide(
         &mut self,
         placement: &str,
         context_json: &str,
         now: f64,
-        seed: Option<f64>,
+        seed: f64,
         trace: Option<bool>,
     ) -> Result<String, JsValue> {
         let context = parse_context(context_json)?;
-        let seed = seed.map_or_else(random_seed, |s| s as u64);
-        Ok(self.decision(placement, &context, now, seed, trace.unwrap_or(false)).to_json())
+        Ok(self.decision(placement, &context, now, seed as u64, trace.unwrap_or(false)).to_json())
     }
 
     /// Fills every `[data-rapport-placement]` element that the edge has not already filled
     /// (no `data-rapport-decision`) from a local decision; returns the decisions as a JSON array.
-    pub fn render(&mut self, context_json: &str, now: f64) -> Result<String, JsValue> {
+    /// The `i`th element's decision is seeded with `seed + i`.
+    pub fn render(&mut self, context_json: &str, now: f64, seed: f64) -> Result<String, JsValue> {
         let elements = query_selector_all("[data-rapport-placement]:not([data-rapport-decision])")
             .map_err(|_| js_error("not_found", "render needs a document"))?;
         let context = parse_context(context_json)?;
@@ -153,7 +153,8 @@ impl Engine {
         for i in 0..elements.length() {
             let Some(element) = elements.item(i) else { continue };
             let Some(placement) = element.get_attribute("data-rapport-placement") else { continue };
-            let decision = self.decision(&placement, &context, now, random_seed(), false);
+            let seed = (seed as u64).wrapping_add(u64::from(i));
+            let decision = self.decision(&placement, &context, now, seed, false);
             if let Some(item) = decision.items.first() {
                 if let Some(html) = &item.content.html {
                     element.set_inner_html(html);
@@ -190,13 +191,6 @@ pub fn page_context(url: &str, path: &str, referrer: &str, title: &str, user_age
 
 fn parse_context(json: &str) -> Result<Value, JsValue> {
     json::parse(json).map_err(|e| js_error("parse", &["context: ", &e.text()].concat()))
-}
-
-fn random_seed() -> u64 {
-    let mut bytes = [0u8; 8];
-    // Without a CSPRNG the seed is 0: decisions stay valid, ids merely repeat.
-    let _ = getrandom::fill(&mut bytes);
-    u64::from_le_bytes(bytes)
 }
 
 /// A JS `Error` whose `name` is the stable kind.

@@ -27,7 +27,7 @@ fn render_fills_unfilled_placements_only() {
     let catalog: serde_json::Value =
         serde_json::from_str(include_str!("../../tests/vectors/decide.json")).unwrap();
     let mut engine = Engine::new(&common::bundle(&catalog["catalog"].to_string())).unwrap();
-    let decisions = engine.render(r#"{"page":{"path":"/coats/"}}"#, 1_763_800_000_000.0).unwrap();
+    let decisions = engine.render(r#"{"page":{"path":"/coats/"}}"#, 1_763_800_000_000.0, 1.0).unwrap();
     let decisions: serde_json::Value = serde_json::from_str(&decisions).unwrap();
     assert_eq!(decisions.as_array().unwrap().len(), 1, "only the unfilled placement is decided");
 
@@ -53,7 +53,7 @@ fn a_tracked_signal_changes_the_very_next_decision() {
     let now = 1_763_800_000_000.0;
     let hero = |engine: &mut Engine| -> String {
         let decision: serde_json::Value =
-            serde_json::from_str(&engine.decide("hero", context, now + 10_000.0, Some(1.0), None).unwrap())
+            serde_json::from_str(&engine.decide("hero", context, now + 10_000.0, 1.0, None).unwrap())
                 .unwrap();
         decision["items"][0]["offer"].as_str().unwrap().to_owned()
     };

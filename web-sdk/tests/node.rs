@@ -43,8 +43,7 @@ fn the_warm_up_bundle_loads_and_decides() {
     let warm = &core[start..start + core[start..].find("';").unwrap()];
     let mut engine = rapport_web::Engine::new(warm).unwrap();
     engine.load("browser:warm", "warm", "", "");
-    let decision =
-        engine.decide("p", r#"{"device":"desktop"}"#, 1_763_800_000_000.0, Some(1.0), None).unwrap();
+    let decision = engine.decide("p", r#"{"device":"desktop"}"#, 1_763_800_000_000.0, 1.0, None).unwrap();
     let decision: serde_json::Value = serde_json::from_str(&decision).unwrap();
     assert_eq!(decision["items"][0]["offer"], "f", "{decision}");
 }

@@ -27,7 +27,7 @@ fn run_file(text: &str) -> usize {
                 case["placement"].as_str().unwrap(),
                 &case["context"].to_string(),
                 case["now"].as_f64().unwrap(),
-                Some(case["seed"].as_f64().unwrap()),
+                case["seed"].as_f64().unwrap(),
                 case.get("trace").and_then(Value::as_bool),
             )
             .unwrap();
