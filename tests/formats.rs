@@ -46,9 +46,18 @@ fn a_published_bundle_round_trips_exactly() {
     let trusted = Bundle::from_compiled(&fixture("bundle.browser.json")).unwrap();
     assert_eq!(trusted.to_json(false), fixture("bundle.browser.json"));
     assert_eq!(trusted.version, browser.version);
-    // A catalog is refused: only a checked compilation makes a bundle worth trusting.
-    let refused = Bundle::from_compiled(&fixture("catalog.json")).unwrap_err();
-    assert_eq!(refused[0].path, "/version");
+    // A catalog is refused: only a checked compilation makes a bundle worth trusting. So is a
+    // bundle of another format, or one missing its version or catalog.
+    let refused = |text: &str| Bundle::from_compiled(text).unwrap_err()[0].path.clone();
+    assert_eq!(refused(&fixture("catalog.json")), "/rapport_bundle");
+    let browser = fixture("bundle.browser.json");
+    assert_eq!(
+        refused(&browser.replace(r#""rapport_bundle":1"#, r#""rapport_bundle":2"#)),
+        "/rapport_bundle"
+    );
+    assert_eq!(refused(r#"{"rapport_bundle":1,"catalog":{}}"#), "/version");
+    assert_eq!(refused(r#"{"rapport_bundle":1,"version":"v"}"#), "/catalog");
+    assert_eq!(refused(r#"{"rapport_bundle":1,"version":"v","catalog":[]}"#), "/catalog");
 }
 
 #[test]

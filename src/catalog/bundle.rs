@@ -96,20 +96,29 @@ impl Bundle {
 
     /// Reads a compiled bundle, trusting what its compilation checked: the catalog's shape and
     /// the content hash in `version`. Rules are compiled and references resolved again, with the
-    /// same errors as [`Bundle::compile`]; a catalog (no `rapport_bundle`) is refused.
+    /// same errors as [`Bundle::compile`]. A catalog is refused, and so is a bundle of another
+    /// format than 1 (`rapport_bundle`): an SDK a browser has cached never misreads what a newer
+    /// edge writes.
     ///
     /// This is the browser SDK's loader. Its bundles come from its own edge, which validated the
     /// catalog when it was published; whoever could alter them could alter the page's scripts as
     /// well, so checking them again would protect nothing, and the shape check and canonical
-    /// writer are 1.5 KB gzip of the SDK's Wasm. A field of the wrong type reads as absent.
+    /// writer are 1.4 KB gzip of the SDK's Wasm. The fields are read as the edge writes them: one
+    /// of the wrong type would read as absent. A bundle written by hand is checked by
+    /// `rapport validate`, which takes bundles too.
     pub fn from_compiled(text: &str) -> Result<Bundle, Vec<Error>> {
         let mut value = parse(text)?;
-        let version = value.get("version").and_then(Value::as_str).map(str::to_owned);
-        let (Some(version), Some(_)) = (version, value.get(BUNDLE_TAG)) else {
-            let message =
-                "not a compiled bundle: load what GET /v1/bundle or `rapport compile --browser` writes";
-            return Err(vec![invalid("/version".to_owned(), message.to_owned())]);
+        let refuse = |path: &str, message: &str| Err(vec![invalid(path.to_owned(), message.to_owned())]);
+        if value.get(BUNDLE_TAG).and_then(Value::as_u64) != Some(1) {
+            let message = "not a compiled bundle of format 1: load what GET /v1/bundle or `rapport compile --browser` writes";
+            return refuse("/rapport_bundle", message);
+        }
+        let Some(version) = value.get("version").and_then(Value::as_str).map(str::to_owned) else {
+            return refuse("/version", "a compiled bundle carries its version, a string");
         };
+        if !value.get("catalog").is_some_and(Value::is_object) {
+            return refuse("/catalog", "a compiled bundle carries its catalog, an object");
+        }
         let stats = value.get_mut("stats").map(Value::take).unwrap_or(Value::Object(Default::default()));
         let catalog = Catalog::from_checked(value.get("catalog").unwrap_or(&Value::Null));
         match Bundle::resolve(catalog, stats) {

@@ -23,7 +23,7 @@ fn a_bad_bundle_throws_an_error_named_after_its_kind() {
         error(catalog),
         (
             "invalid".to_owned(),
-            "/version: not a compiled bundle: load what GET /v1/bundle or `rapport compile --browser` writes"
+            "/rapport_bundle: not a compiled bundle of format 1: load what GET /v1/bundle or `rapport compile --browser` writes"
                 .to_owned()
         )
     );
