@@ -4,14 +4,20 @@
 
 use super::eval;
 use super::js;
+#[cfg(feature = "index")]
 pub(crate) use super::probe::{Listed, Probe};
+#[cfg(feature = "index")]
 use super::tree::Tree;
 use super::{Names, Scope};
 use crate::error::{pointer_token, Error, ErrorKind};
 use crate::json::Value;
 use crate::map::VecMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+#[cfg(feature = "index")]
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Mutex,
+};
 
 /// Rules nested deeper than this (operators and arrays, counting the root as 1) are refused.
 pub(crate) const MAX_DEPTH: u16 = 256;
@@ -34,13 +40,16 @@ pub(crate) enum Node {
     },
     /// `{"ago": duration}`: the duration in milliseconds.
     Ago(i64),
-    /// A comparison of a constant path with a constant, the most common node of all.
+    /// A comparison of a constant path with a constant, the most common node of all (answered
+    /// through its path's index: only with the `index` feature).
+    #[cfg(feature = "index")]
     Test(Box<Test>),
 }
 
 /// `{op: [{"var": path}, constant]}` (or the constant first) for a comparison `op` or `in`
 /// (two arguments): a [`Probe`] of a path. Its answer is remembered per scope with the path's
 /// other probes, so that a probe shared by many rules is answered once per decision.
+#[cfg(feature = "index")]
 #[derive(Debug, Clone)]
 pub(crate) struct Test {
     pub(crate) path: Arc<Slot>,
@@ -73,17 +82,20 @@ pub(crate) enum Path {
 /// [`super::Paths`], or a rule compiled alone. A scope remembers paths and probe answers for one
 /// owner, the first that uses it; the rules of any other owner are evaluated without its memory.
 ///
-/// It also keeps, by slot index, the distinct probes of each path and their numbers, so that a
-/// scope answers all of them in one sweep (see `eval::Known::sweep`).
+/// With the `index` feature it also keeps, by slot index, the distinct probes of each path and
+/// their numbers, so that a scope answers all of them in one sweep (see `eval::Known::sweep`).
 #[derive(Debug, Default)]
 pub(crate) struct Owner {
+    #[cfg(feature = "index")]
     pub(crate) probes: Mutex<Probes>,
     /// Goes up each time a probe is listed: a scope that answered every listed probe at one
     /// version need not look again until the next.
+    #[cfg(feature = "index")]
     pub(crate) version: AtomicUsize,
 }
 
 /// The listed probes of an [`Owner`]'s paths.
+#[cfg(feature = "index")]
 #[derive(Debug, Default)]
 pub(crate) struct Probes {
     /// By slot index.
@@ -102,6 +114,7 @@ pub(crate) struct Slot {
 }
 
 /// Probes of one path past this many are not shared (bounds the compile-time search).
+#[cfg(feature = "index")]
 const MAX_PROBES: usize = 256;
 
 /// Numbers paths and probes while rules compile (see [`super::Paths`]).
@@ -110,6 +123,7 @@ pub(crate) struct Interner {
     owner: Arc<Owner>,
     slots: VecMap<Arc<Slot>>,
     /// The next word of answer bits to give a path (see [`Interner::probe`]).
+    #[cfg(feature = "index")]
     next_word: usize,
 }
 
@@ -134,11 +148,8 @@ impl Interner {
     /// A path's probes are numbered in words of 64 of its own, so that its answers fill a few
     /// words that a scope writes whole (see [`Listed::answer`]).
     ///
-    /// Without the `index` feature no probe is listed: every test is answered on its own.
+    #[cfg(feature = "index")]
     fn probe(&mut self, slot: &Slot, probe: &Probe) -> (usize, bool) {
-        if !cfg!(feature = "index") {
-            return (usize::MAX, false);
-        }
         let owner = self.owner.clone();
         let mut probes = owner.probes.lock().ok();
         let Some(Probes { by_slot, tree }) = probes.as_deref_mut() else { return (usize::MAX, false) };
@@ -522,12 +533,16 @@ impl Compiler<'_> {
     /// constant.
     ///
     /// Without the `index` feature, comparisons stay generic operations: a probe saves little
-    /// when it is not answered through its path's index, and without them the browser SDK is
-    /// 0.8 KB gzip smaller (its decisions 3–5% slower, measured with `script/bench.d/sdk-ab.mjs`).
+    /// when it is not answered through its path's index, and without probes the browser SDK is
+    /// 2 KB gzip smaller, its decisions within a few percent (`script/bench.d/sdk-ab.mjs`).
+    #[cfg(not(feature = "index"))]
     fn test(&mut self, node: Node) -> Node {
-        if !cfg!(feature = "index") {
-            return node;
-        }
+        node
+    }
+
+    /// See above.
+    #[cfg(feature = "index")]
+    fn test(&mut self, node: Node) -> Node {
         let Node::Op(op, args) = &node else { return node };
         let comparison = matches!(
             op,

@@ -3,7 +3,9 @@
 //! until the result is turned into JSON). Nothing is parsed here and data is cloned only where
 //! an operation builds a new value from it (`map`, `filter`, `merge`, …).
 
-use super::compile::{Listed, Node, Op, Owner, Path, Seg, Slot, Test, Var};
+#[cfg(feature = "index")]
+use super::compile::{Listed, Test};
+use super::compile::{Node, Op, Owner, Path, Seg, Slot, Var};
 use super::js::{self, Prim};
 use super::{Rule, Scope};
 use crate::json::{Map, Value};
@@ -129,9 +131,11 @@ struct Known<'d> {
     /// By [`Slot::index`]: `None` until looked up, then what the path found (`None`: nothing).
     found: Vec<Option<Option<&'d Value>>>,
     /// By probe number, a bit each: the answers of the listed probes, once swept.
+    #[cfg(feature = "index")]
     truths: Vec<u64>,
     /// The owner's [`Owner::version`] when every listed probe was last answered (rules
     /// compiled after a scope swept list more).
+    #[cfg(feature = "index")]
     primed: usize,
 }
 
@@ -139,6 +143,7 @@ struct Known<'d> {
 /// the memo: at most 32 KB of answers per scope). A path's probes are numbered in words of its
 /// own, so this is a word for each of `MAX_SLOTS` paths.
 const MAX_SLOTS: usize = 4096;
+#[cfg(feature = "index")]
 const MAX_ANSWERS: usize = 64 * MAX_SLOTS;
 
 impl<'d> Memo<'d> {
@@ -159,12 +164,13 @@ impl<'d> Memo<'d> {
     }
 
     /// `t`'s answer on the scope's `data`, remembered; `None` when it is not remembered.
+    #[cfg(feature = "index")]
     fn answer(&self, t: &Test, data: &'d Value) -> Option<bool> {
         if !self.owns(&t.path.owner) {
             return None;
         }
         let mut known = self.known.try_borrow_mut().ok()?;
-        if cfg!(feature = "index") && t.listed && t.id < MAX_ANSWERS && known.prime(&t.path.owner, data) {
+        if t.listed && t.id < MAX_ANSWERS && known.prime(&t.path.owner, data) {
             return known.truth(t.id);
         }
         Some(t.probe.check(&known.find(t.path.index, &t.path.segs, data).unwrap_or(V::null())))
@@ -174,6 +180,7 @@ impl<'d> Memo<'d> {
 impl<'d> Known<'d> {
     /// Whether every listed probe of `owner`'s paths is answered in `truths`: once per scope,
     /// and again when more were listed since (not when the owner's lock is poisoned).
+    #[cfg(feature = "index")]
     #[inline]
     fn prime(&mut self, owner: &Owner, data: &'d Value) -> bool {
         let version = owner.version.load(std::sync::atomic::Ordering::Acquire);
@@ -183,6 +190,7 @@ impl<'d> Known<'d> {
     /// Answers every listed probe of every path in one sweep: the paths found in one walk of
     /// the data, each path's probes through its index. A decision asks most of its bundle's
     /// probes anyway, and answering them all at once spares every rule a check per path.
+    #[cfg(feature = "index")]
     #[inline(never)]
     fn sweep(&mut self, owner: &Owner, data: &'d Value, version: usize) -> bool {
         let Ok(mut probes) = owner.probes.lock() else { return false };
@@ -218,6 +226,7 @@ impl<'d> Known<'d> {
         true
     }
 
+    #[cfg(feature = "index")]
     fn truth(&self, id: usize) -> Option<bool> {
         Some(self.truths.get(id / 64)? & (1u64 << (id % 64)) != 0)
     }
@@ -250,6 +259,7 @@ impl<'d> Known<'d> {
 /// audiences and eligibility rules), as a disjunction of conjunctions over the tests' answers.
 /// It is answered from the answer bits a scope's sweep wrote for every listed probe, a few word
 /// operations per conjunction, with no tree to walk and no branch per test.
+#[cfg(feature = "index")]
 #[derive(Debug, Clone)]
 pub(crate) struct Dnf {
     /// The rules whose probe numbers it uses.
@@ -258,22 +268,24 @@ pub(crate) struct Dnf {
 }
 
 /// A conjunction, by answer word: (word, bits that must be set, bits that must be clear).
+#[cfg(feature = "index")]
 type Term = Box<[(usize, u64, u64)]>;
 
 /// Rules whose disjunction would need more conjunctions than this, or a conjunction more
 /// literals, are walked as trees.
+#[cfg(feature = "index")]
 const MAX_TERMS: usize = 32;
+#[cfg(feature = "index")]
 const MAX_LITERALS: usize = 64;
 
 /// A conjunction of literals: (probe number, whether the test must be true).
+#[cfg(feature = "index")]
 type Conjunction = Vec<(usize, bool)>;
 
+#[cfg(feature = "index")]
 impl Dnf {
     /// The disjunction of `n`, when it has that shape.
     pub(crate) fn of(n: &Node) -> Option<Dnf> {
-        if !cfg!(feature = "index") {
-            return None;
-        }
         let mut owner = None;
         let terms = Self::terms(n, false, &mut owner)?;
         let owner = owner?;
@@ -308,6 +320,7 @@ impl Dnf {
     /// `!` moves inwards (De Morgan). Its tests must all have one `owner`.
     fn terms(n: &Node, negate: bool, owner: &mut Option<Arc<Owner>>) -> Option<Vec<Conjunction>> {
         match n {
+            #[cfg(feature = "index")]
             Node::Test(t) if t.listed && t.id < MAX_ANSWERS => {
                 if !Arc::ptr_eq(owner.get_or_insert_with(|| t.path.owner.clone()), &t.path.owner) {
                     return None;
@@ -355,6 +368,7 @@ impl Dnf {
 /// `x and y` as one conjunction, `Some(None)` when it can never hold (`t and not t`), or
 /// `None` when it would be longer than [`MAX_LITERALS`] (the rule is then walked as a tree):
 /// compiling a long `and` stays cheap. Literals are kept once.
+#[cfg(feature = "index")]
 fn conjoin(x: &Conjunction, y: &Conjunction) -> Option<Option<Conjunction>> {
     let mut c = x.clone();
     for &(id, yes) in y {
@@ -371,10 +385,8 @@ fn conjoin(x: &Conjunction, y: &Conjunction) -> Option<Option<Conjunction>> {
 /// A disjunction's truth over `scope`; `None` when the scope cannot answer it from memory (its
 /// tests belong to rules it does not remember, its memory is in use, or the owner's lock is
 /// poisoned): the rule is then walked as a tree.
+#[cfg(feature = "index")]
 pub(crate) fn run_dnf(d: &Dnf, scope: &Scope) -> Option<bool> {
-    if !cfg!(feature = "index") {
-        return None;
-    }
     let memo = &scope.memo;
     if !memo.owns(&d.owner) {
         return None;
@@ -448,6 +460,7 @@ pub(crate) fn eval<'a, 'd: 'a>(n: &'a Node, c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a
         Node::Array(items) => array(items, c, e),
         Node::Audience { index, depth } => V::bool(audience(*index, *depth, e)),
         Node::Ago(ms) => V::N(e.now.saturating_sub(*ms) as f64),
+        #[cfg(feature = "index")]
         Node::Test(t) => V::bool(test(t, c, e)),
     }
 }
@@ -456,6 +469,7 @@ pub(crate) fn eval<'a, 'd: 'a>(n: &'a Node, c: Ctx<'a>, e: &Env<'_, 'd>) -> V<'a
 /// and `!` answer it without building the values they would return.
 pub(crate) fn truth(n: &Node, c: Ctx, e: &Env) -> bool {
     match n {
+        #[cfg(feature = "index")]
         Node::Test(t) => test(t, c, e),
         Node::Op(Op::And, args) => !args.is_empty() && args.iter().all(|a| truth(a, c, e)),
         Node::Op(Op::Or, args) => args.iter().any(|a| truth(a, c, e)),
@@ -467,6 +481,7 @@ pub(crate) fn truth(n: &Node, c: Ctx, e: &Env) -> bool {
 
 /// A [`Test`]: the operation of [`equality`], [`relation`] or [`contains`] on the path's value
 /// and the constant.
+#[cfg(feature = "index")]
 #[inline(never)]
 fn test(t: &Test, c: Ctx, e: &Env) -> bool {
     if let Ctx::Data(d) = c {
@@ -480,6 +495,7 @@ fn test(t: &Test, c: Ctx, e: &Env) -> bool {
 }
 
 /// `op` (a comparison or `in`) between `a` and `b`, as the operation would answer it.
+#[cfg(feature = "index")]
 pub(crate) fn operate(op: Op, a: &V, b: &V) -> bool {
     match op {
         Op::Eq | Op::Ne | Op::StrictEq | Op::StrictNe => equal(op, a, b),

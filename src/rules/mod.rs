@@ -7,9 +7,11 @@
 mod compile;
 mod eval;
 mod js;
+#[cfg(feature = "index")]
 mod probe;
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "index")]
 mod tree;
 
 use crate::error::{pointer_token, Error, ErrorKind};
@@ -66,12 +68,16 @@ pub struct Rule {
     /// Nesting depth of the rule (the root is 1), bounding the stack an evaluation needs.
     depth: u16,
     /// The rule as a disjunction over remembered test answers, when it has that shape.
+    #[cfg(feature = "index")]
     dnf: Option<eval::Dnf>,
 }
 
 impl Rule {
     fn new(node: Node, depth: u16) -> Rule {
-        Rule { dnf: eval::Dnf::of(&node), node, depth }
+        #[cfg(feature = "index")]
+        return Rule { dnf: eval::Dnf::of(&node), node, depth };
+        #[cfg(not(feature = "index"))]
+        return Rule { node, depth };
     }
 
     /// Compiles `rule`; errors carry a JSON pointer relative to the rule.
@@ -91,6 +97,7 @@ impl Rule {
 
     /// Evaluates the rule and applies JsonLogic truthiness.
     pub fn test(&self, scope: &Scope) -> bool {
+        #[cfg(feature = "index")]
         if let Some(answer) = self.dnf.as_ref().and_then(|d| eval::run_dnf(d, scope)) {
             return answer;
         }
