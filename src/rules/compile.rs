@@ -78,9 +78,10 @@ pub(crate) enum Path {
     Dyn(Node),
 }
 
-/// The identity of the rules that share slots and probe numbers: those compiled with one
-/// [`super::Paths`], or a rule compiled alone. A scope remembers paths and probe answers for one
-/// owner, the first that uses it; the rules of any other owner are evaluated without its memory.
+/// The identity of the rules that share slots (and, with `index`, probe numbers): those compiled
+/// with one [`super::Paths`], or a rule compiled alone. A scope remembers what paths found (and
+/// probes answered) for one owner, the first that uses it; the rules of any other owner are
+/// evaluated without its memory.
 ///
 /// With the `index` feature it also keeps, by slot index, the distinct probes of each path and
 /// their numbers, so that a scope answers all of them in one sweep (see `eval::Known::sweep`).
@@ -117,7 +118,7 @@ pub(crate) struct Slot {
 #[cfg(feature = "index")]
 const MAX_PROBES: usize = 256;
 
-/// Numbers paths and probes while rules compile (see [`super::Paths`]).
+/// Numbers paths (and, with `index`, probes) while rules compile (see [`super::Paths`]).
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     owner: Arc<Owner>,
@@ -147,7 +148,6 @@ impl Interner {
     ///
     /// A path's probes are numbered in words of 64 of its own, so that its answers fill a few
     /// words that a scope writes whole (see [`Listed::answer`]).
-    ///
     #[cfg(feature = "index")]
     fn probe(&mut self, slot: &Slot, probe: &Probe) -> (usize, bool) {
         let owner = self.owner.clone();
@@ -307,7 +307,7 @@ pub(crate) struct Compiler<'n> {
     /// The deepest level reached.
     pub(crate) depth: u16,
     too_deep: bool,
-    /// This rule's own paths and probes, when the names carry no [`super::Paths`].
+    /// This rule's own paths (and probes), when the names carry no [`super::Paths`].
     own: Interner,
 }
 
@@ -529,18 +529,17 @@ impl Compiler<'_> {
         Path::Segs(self.interner(|i| i.slot(path)))
     }
 
-    /// `node`, or the [`Test`] it is when it compares a constant path (no default) with a
-    /// constant.
-    ///
-    /// Without the `index` feature, comparisons stay generic operations: a probe saves little
-    /// when it is not answered through its path's index, and without probes the browser SDK is
-    /// 2 KB gzip smaller, its decisions within a few percent (`script/bench.d/sdk-ab.mjs`).
+    /// Without the `index` feature, `node` unchanged: comparisons stay generic operations. A
+    /// probe saves little when it is not answered through its path's index, and without probes
+    /// the browser SDK is 2 KB gzip smaller, its decisions within a few percent
+    /// (`script/bench.d/sdk-ab.mjs`).
     #[cfg(not(feature = "index"))]
     fn test(&mut self, node: Node) -> Node {
         node
     }
 
-    /// See above.
+    /// `node`, or the [`Test`] it is when it compares a constant path (no default) with a
+    /// constant.
     #[cfg(feature = "index")]
     fn test(&mut self, node: Node) -> Node {
         let Node::Op(op, args) = &node else { return node };

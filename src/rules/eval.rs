@@ -121,7 +121,7 @@ pub(crate) struct Memo<'d> {
     /// Audience verdicts (0 unknown, 1 false, 2 true): an audience used by several rules is
     /// evaluated once per scope, not once per use.
     verdicts: RefCell<Vec<u8>>,
-    /// The rules whose paths and probes this memo remembers (see [`Owner`]).
+    /// The rules whose paths (and probes) this memo remembers (see [`Owner`]).
     owner: OnceCell<Arc<Owner>>,
     known: RefCell<Known<'d>>,
 }
@@ -139,10 +139,11 @@ struct Known<'d> {
     primed: usize,
 }
 
-/// Slots and probes past these numbers are evaluated every time instead of remembered (bounds
-/// the memo: at most 32 KB of answers per scope). A path's probes are numbered in words of its
-/// own, so this is a word for each of `MAX_SLOTS` paths.
+/// Paths of slots past this number are looked up every time instead of remembered.
 const MAX_SLOTS: usize = 4096;
+/// Probes past this number are answered every time instead of remembered (bounds the memo: at
+/// most 32 KB of answers per scope). A path's probes are numbered in words of its own, so this
+/// is a word for each of `MAX_SLOTS` paths.
 #[cfg(feature = "index")]
 const MAX_ANSWERS: usize = 64 * MAX_SLOTS;
 
@@ -320,7 +321,6 @@ impl Dnf {
     /// `!` moves inwards (De Morgan). Its tests must all have one `owner`.
     fn terms(n: &Node, negate: bool, owner: &mut Option<Arc<Owner>>) -> Option<Vec<Conjunction>> {
         match n {
-            #[cfg(feature = "index")]
             Node::Test(t) if t.listed && t.id < MAX_ANSWERS => {
                 if !Arc::ptr_eq(owner.get_or_insert_with(|| t.path.owner.clone()), &t.path.owner) {
                     return None;

@@ -74,10 +74,12 @@ pub struct Rule {
 
 impl Rule {
     fn new(node: Node, depth: u16) -> Rule {
-        #[cfg(feature = "index")]
-        return Rule { dnf: eval::Dnf::of(&node), node, depth };
-        #[cfg(not(feature = "index"))]
-        return Rule { node, depth };
+        Rule {
+            #[cfg(feature = "index")]
+            dnf: eval::Dnf::of(&node),
+            node,
+            depth,
+        }
     }
 
     /// Compiles `rule`; errors carry a JSON pointer relative to the rule.
