@@ -119,30 +119,11 @@ impl Fragment {
         Fragment::from_value(&value).map_err(|e| not(e.text()))
     }
 
-    /// Reads a fragment the browser SDK stored itself, or its edge wrote into the page, without
-    /// checking its shape: whoever could alter either could alter the page's scripts as well,
-    /// and the shape check is 2.2 KB gzip of the SDK's Wasm. Reading never fails on a field of
-    /// the wrong type: it reads as empty or zero (the readers below are written for any value). Every
-    /// other reader of fragments, the edge's of those browsers send, checks them.
-    pub fn from_trusted_json(text: &str) -> Result<Fragment, Error> {
-        let not = |why: String| Error::new(ErrorKind::Parse, "", cat(&["not a profile fragment: ", &why]));
-        let value = json::parse(text).map_err(|e| not(e.text()))?;
-        if !value.is_object() {
-            return Err(not("not an object".to_owned()));
-        }
-        Ok(Fragment::read(&value))
-    }
-
     /// Reads a fragment from its JSON value; errors name the field.
     pub fn from_value(value: &Value) -> Result<Fragment, Error> {
         if let Some(e) = shape::errors(value, &FRAGMENT).into_iter().next() {
             return Err(e);
         }
-        Ok(Fragment::read(value))
-    }
-
-    /// The fragment in `value`, each field of the wrong type read as empty or zero.
-    fn read(value: &Value) -> Fragment {
         let field = |key: &str| value.get(key).filter(|v| !v.is_null());
         let mut f = Fragment { replica: text(field("replica")), ..Fragment::default() };
         for t in array_items(field("ids")) {
@@ -187,7 +168,7 @@ impl Fragment {
         for t in array_items(field("recent")) {
             f.recent.push(stamped(t));
         }
-        f
+        Ok(f)
     }
 
     /// Appends the fragment's JSON (see [`Fragment`]).

@@ -62,9 +62,8 @@ impl Engine {
     /// one first known by the edge's visitor id when the edge sent a fragment (so experiments
     /// allocate alike at the edge and here), else by `device_id`; then merges the edge's.
     pub fn load(&mut self, replica: &str, device_id: &str, stored: &str, edge: &str) {
-        // Both were written by Rapport itself: this SDK, or the edge into the page.
-        let edge = Profile::from_trusted_json(edge).ok();
-        let mut profile = Profile::from_trusted_json(stored).ok().unwrap_or_else(|| {
+        let edge = Profile::from_json(edge).ok();
+        let mut profile = Profile::from_json(stored).ok().unwrap_or_else(|| {
             let key = edge.as_ref().and_then(|e| e.key().map(str::to_owned));
             Profile::new(replica, key.as_deref().unwrap_or(device_id))
         });
