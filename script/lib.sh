@@ -20,8 +20,9 @@ export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 #   (`-Cpanic=immediate-abort`) instead of formatting a message nobody reads (wasm32 has no
 #   stderr): 2.9 KB gzip (BENCHMARKS.md).
 # Building std is a Cargo feature stable Rust has not released (and immediate-abort needs Rust
-# 1.92 or later): RUSTC_BOOTSTRAP lets the stable toolchain use them, for these builds only. If a toolchain ever refuses these flags, dropping them
-# (and RUSTC_BOOTSTRAP) gives a working SDK 2.9 KB larger; the tests run on the stable build.
+# 1.92 or later): RUSTC_BOOTSTRAP lets the stable toolchain use them, for these builds only. If
+# a toolchain ever refuses these flags, dropping them (and RUSTC_BOOTSTRAP) gives a working SDK
+# 2.9 KB larger; the tests run on the stable build.
 sdk_cargo() {
   local flags="-Ctarget-feature=-reference-types -Cpanic=immediate-abort -Zunstable-options"
   local cmd="$1"

@@ -70,9 +70,7 @@ impl Error {
         self.path.insert_str(0, prefix);
         self
     }
-}
 
-impl Error {
     /// `pointer: message`, the line format of `rapport validate`.
     pub fn text(&self) -> String {
         let path = if self.path.is_empty() { "/" } else { &self.path };

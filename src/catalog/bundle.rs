@@ -116,11 +116,10 @@ impl Bundle {
         let Some(version) = value.get("version").and_then(Value::as_str).map(str::to_owned) else {
             return refuse("/version", "a compiled bundle carries its version, a string");
         };
-        if !value.get("catalog").is_some_and(Value::is_object) {
+        let Some(catalog) = value.get("catalog").filter(|c| c.is_object()).map(Catalog::from_checked) else {
             return refuse("/catalog", "a compiled bundle carries its catalog, an object");
-        }
+        };
         let stats = value.get_mut("stats").map(Value::take).unwrap_or(Value::Object(Default::default()));
-        let catalog = Catalog::from_checked(value.get("catalog").unwrap_or(&Value::Null));
         match Bundle::resolve(catalog, stats) {
             Ok(bundle) => Ok(Bundle { version, ..bundle }),
             Err(mut errors) => {
