@@ -267,3 +267,60 @@ fn consent_newest_wins_and_denied_wins_ties() {
     ab.merge(&c);
     assert_eq!(bundle.view(&ab, 20).consent.get("personalization"), Some(&json!("granted")));
 }
+
+/// What a browser may POST as its fragment: the right shape, hostile values. The edge stores it,
+/// so every later event, merge and view of that visitor goes through it; none may trap (these
+/// tests build with overflow checks), and none may allocate by a distance the fragment names.
+#[test]
+fn a_made_up_fragment_cannot_trap_the_replica_that_reads_it() {
+    let bundle = catalog(json!("latest"));
+    let (max, min, big) = (i64::MAX, i64::MIN, u64::MAX);
+    let counter = |w: i64, sum: bool| {
+        json!({ "counter": { "w": w, "sum": sum, "o": {
+            "edge": [max, [big, big]],
+            "browser:d1": [0, [1], [max, max, max]],
+            "crm": [min, [big], [min]],
+        } } })
+    };
+    let hostile = json!({
+        "replica": "browser:d1",
+        "ids": [[min, "anonymous", "visitor"], [max, "crm", "c-1"]],
+        "consent": [min, "granted"],
+        "region": [max, "FR"],
+        "attrs": { "tier": [["crm", max, "e", "gold"], ["edge", min, "f", 1]] },
+        "computed": {
+            "coat_views_1h": counter(60_000, false),
+            "views_7d": counter(min, true),
+            "spend_30d": counter(max, true),
+            "spend_all": counter(0, true),
+            "smallest": { "extreme": { "w": max, "max": false, "b": [[max, 1.0e308], [min, -1.0e308], [5, 1]] } },
+            "largest": { "extreme": { "w": 0, "max": true, "b": [[max, 1], [min, 2]] } },
+            "first_category": { "first": { "w": min, "b": [[max, [min, "x"]], [0, [max, null]]] } },
+            "last_category": { "last": { "v": [max, { "deep": [1, 2] }] } },
+            "categories": { "distinct": { "v": [["coats", max], ["coats", min], [null, 0]] } }
+        },
+        "visits": { "edge": [big, big, [[max, min], [min, max], [0, max]]] },
+        "seen": [max, min],
+        "experiments": { "x": [min, "b"] },
+        "recent": [[max, "ffffffffffff"], [min, "0"]]
+    });
+    let read = Fragment::from_value(&hostile).unwrap();
+    let mut honest = Fragment::new("edge", "visitor");
+    for i in 0..40 {
+        let raw = ((i % 8) as u8, i64::from(i) * 3_600_000, (i % 3) as usize, (i % 6) as u8, 1234);
+        honest.apply(&bundle.schema, &make(i as usize, raw));
+    }
+    for (mut mine, theirs) in [(read.clone(), honest.clone()), (honest, read)] {
+        mine.merge(&theirs);
+        for i in 0..16 {
+            let raw = ((i % 8) as u8, i64::from(i) * 9 * DAY, (i % 3) as usize, (i % 6) as u8, 99);
+            mine.apply(&bundle.schema, &make(100 + i as usize, raw));
+        }
+        let again = Fragment::from_json(&mine.to_json()).unwrap();
+        assert_eq!(again.to_json(), mine.to_json(), "what a replica writes, it reads back the same");
+        for at in [0, T0, T0 + 100 * DAY, 9_000_000_000_000] {
+            let _ = bundle.view(&mine, at);
+        }
+        assert!(mine.to_json().len() <= MAX_FRAGMENT_BYTES, "{}", mine.to_json().len());
+    }
+}

@@ -70,6 +70,8 @@ impl Dense {
         self.0 + self.1.len() as i64 - 1
     }
 
+    /// The index of bucket `idx`, grown to reach it. Callers first trim to the kept range
+    /// ([`make_room`]), so this never grows by more than [`BUCKETS`] + 1 slots.
     fn slot(&mut self, idx: i64, sums: bool) -> usize {
         if self.1.is_empty() {
             self.0 = idx;
@@ -285,18 +287,25 @@ impl Series {
         let list = |key: &str| array_items(fields.get(key));
         match name.as_str() {
             "counter" => {
+                let sum = flag("sum");
                 let mut o = VecMap::new();
                 for (origin, t) in object_entries(fields.get("o")) {
                     let mut d = Dense(int(t.get(0)), Vec::new(), Vec::new());
                     for n in array_items(t.get(1)) {
                         d.1.push(n.as_u64().unwrap_or(0));
                     }
-                    for n in array_items(t.get(2)) {
-                        d.2.push(int(Some(n)));
+                    if sum {
+                        for n in array_items(t.get(2)) {
+                            d.2.push(n.as_i64().unwrap_or(0));
+                        }
+                        // One sum per count, whatever the JSON held: `add` and `merge` index both.
+                        d.2.resize(d.1.len(), 0);
                     }
                     o.insert(origin.clone(), d);
                 }
-                Series::Counter { w, sum: flag("sum"), o }
+                let mut series = Series::Counter { w, sum, o };
+                series.prune();
+                series
             }
             "extreme" => {
                 let mut b = Vec::new();
@@ -341,9 +350,12 @@ impl Series {
         match self {
             Series::Counter { w, sum, o } => {
                 let idx = bucket(ts, *w);
+                if idx <= make_room(o, idx) {
+                    return; // older than every bucket kept
+                }
                 let dense = o.get_or_insert_with(origin, Dense::default);
                 let at = dense.slot(idx, *sum);
-                dense.1[at] += 1;
+                dense.1[at] = dense.1[at].saturating_add(1);
                 if *sum {
                     let amount = value.as_f64().map_or(0, |f| (f * SCALE).round() as i64);
                     dense.2[at] = dense.2[at].saturating_add(amount);
@@ -384,10 +396,11 @@ impl Series {
                 if w == w2 && sum == s2 =>
             {
                 let sums = *sum;
+                let cutoff = newest(o2).map_or(i64::MIN, |idx| make_room(o, idx));
                 for (origin, theirs) in o2 {
                     let mine = o.get_or_insert_with(origin, Dense::default);
                     for (k, &n) in theirs.1.iter().enumerate() {
-                        if n == 0 {
+                        if n == 0 || theirs.0 + k as i64 <= cutoff {
                             continue;
                         }
                         let s = theirs.2.get(k).copied().unwrap_or(0);
@@ -445,7 +458,7 @@ impl Series {
                 for dense in o.values() {
                     for (k, count) in dense.1.iter().enumerate() {
                         if live(dense.0 + k as i64, *w) {
-                            n += count;
+                            n = n.saturating_add(*count);
                             sum = sum.saturating_add(dense.2.get(k).copied().unwrap_or(0));
                         }
                     }
@@ -488,18 +501,9 @@ impl Series {
             }
         }
         match self {
-            Series::Counter { w, o, .. } if *w > 0 => {
-                let mut newest = None;
-                for d in o.values() {
-                    if !d.1.is_empty() {
-                        newest = newest.max(Some(d.last()));
-                    }
-                }
-                if let Some(newest) = newest {
-                    for dense in o.values_mut() {
-                        dense.trim(newest - BUCKETS - 1);
-                    }
-                    o.retain(|_, d| !d.1.is_empty());
+            Series::Counter { o, .. } => {
+                if let Some(idx) = newest(o) {
+                    make_room(o, idx);
                 }
             }
             Series::Extreme { w, b, .. } if *w > 0 => keep(b),
@@ -507,6 +511,24 @@ impl Series {
             _ => {}
         }
     }
+}
+
+/// The newest bucket any origin holds.
+fn newest(o: &VecMap<Dense>) -> Option<i64> {
+    o.values().filter(|d| !d.1.is_empty()).map(Dense::last).max()
+}
+
+/// Drops every bucket more than [`BUCKETS`] behind the newest one, counting bucket `idx` as held;
+/// returns the newest bucket dropped. Growing a dense vector to any bucket after it then costs at
+/// most 61 slots, however far apart events or replicas are. A lifetime counter keeps only bucket
+/// 0, so this drops nothing Rapport wrote.
+fn make_room(o: &mut VecMap<Dense>, idx: i64) -> i64 {
+    let cutoff = newest(o).map_or(idx, |n| n.max(idx)) - BUCKETS - 1; // buckets are ≥ 0
+    for dense in o.values_mut() {
+        dense.trim(cutoff);
+    }
+    o.retain(|_, d| !d.1.is_empty());
+    cutoff
 }
 
 /// The bucket of `ts` for width `w` (0: the one lifetime bucket).
@@ -633,6 +655,54 @@ mod tests {
         }
         let Series::Counter { o, .. } = &s else { unreachable!() };
         assert!(o["edge"].1.len() <= 61, "{}", o["edge"].1.len());
+    }
+
+    #[test]
+    fn an_event_long_after_the_last_one_costs_no_more_memory() {
+        // Window 1 minute: buckets of 1 s. Both timestamps are valid events, 9e9 buckets apart.
+        let mut s = Series::new(Agg::Count, Some(60_000));
+        s.add("edge", 0, &Value::Null);
+        s.add("edge", 9_000_000_000_000, &Value::Null);
+        s.add("edge", 0, &Value::Null);
+        let Series::Counter { o, .. } = &s else { unreachable!() };
+        assert_eq!(o["edge"].1, vec![1]);
+        assert_eq!(s.value(Agg::Count, 9_000_000_000_000, Some(60_000)), json!(1));
+    }
+
+    #[test]
+    fn merging_far_apart_states_stays_bounded() {
+        let mut near = Series::new(Agg::Sum, Some(H));
+        near.add("edge", H, &json!(2));
+        let far = Series::from_checked(&json!({"counter": {"w": 60_000, "sum": true, "o": {
+            "edge": [i64::MAX, [1], [5]],
+            "browser:d": [150_000_000, [3], [7_000_000]],
+        }}}));
+        for (mut a, b) in [(near.clone(), far.clone()), (far, near)] {
+            a.merge(&b);
+            let Series::Counter { o, .. } = &a else { unreachable!() };
+            assert!(o.values().all(|d| d.1.len() <= 61 && d.1.len() == d.2.len()), "{o:?}");
+            a.add("edge", H, &json!(1));
+        }
+    }
+
+    #[test]
+    fn a_stored_counter_of_any_shape_takes_events() {
+        // A fragment may come from a browser: sums missing or too many, counts at their limit,
+        // a lifetime counter off bucket 0. None of it may trap when the next event arrives.
+        let stored = json!({"counter": {"w": 60_000, "sum": true, "o": {
+            "a": [5, [1, 1]],
+            "b": [5, [1], [1, 2, 3]],
+            "c": [5, [u64::MAX, u64::MAX], [i64::MAX, i64::MAX]],
+        }}});
+        let mut s = Series::from_checked(&stored);
+        for origin in ["a", "b", "c"] {
+            s.add(origin, 6 * 60_000, &json!(1.5));
+        }
+        assert_eq!(s.value(Agg::Count, 6 * 60_000, Some(H)), json!(u64::MAX));
+        let mut lifetime =
+            Series::from_checked(&json!({"counter": {"w": 0, "sum": false, "o": {"a": [7, [1], [1]]}}}));
+        lifetime.add("a", 1, &Value::Null);
+        lifetime.merge(&Series::from_checked(&stored));
     }
 
     #[test]

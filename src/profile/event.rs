@@ -15,8 +15,8 @@ pub const MAX_BATCH: usize = 100;
 const MAX_ID_BYTES: usize = 128;
 /// Largest attribute value (from `set` or `identify` traits), as JSON.
 pub const MAX_ATTRIBUTE_BYTES: usize = 128;
-/// Timestamps beyond this (year 2255) are not plausible milliseconds.
-const MAX_TS: i64 = 9_000_000_000_000;
+/// The latest timestamp an event may have: beyond it (year 2255) are no plausible milliseconds.
+pub(crate) const MAX_TS: i64 = 9_000_000_000_000;
 
 /// A validated event; as JSON `{id, type, ts, props, origin?}`.
 #[derive(Debug, Clone, PartialEq)]

@@ -380,7 +380,7 @@ impl Fragment {
             series.add(&origin, event.ts, &value);
         }
         let visits = self.visits.get_or_insert_with(&origin, Visits::default);
-        visits.0 += 1;
+        visits.0 = visits.0.saturating_add(1);
         add_span(&mut visits.2, &mut visits.1, event.ts, schema.session_timeout);
         prune_origins(&mut self.visits);
         self.seen = Some(match self.seen {
@@ -512,8 +512,10 @@ const FRAGMENT: Shape = Shape::Obj(&[
 
 // Reading a checked value: every field already has its type.
 
+/// A time or bucket, within the range of event timestamps: a fragment's integers are never
+/// negative, and clamping them keeps all arithmetic on them from overflowing.
 pub(crate) fn int(v: Option<&Value>) -> i64 {
-    v.and_then(Value::as_i64).unwrap_or(0)
+    v.and_then(Value::as_i64).unwrap_or(0).clamp(0, super::event::MAX_TS)
 }
 
 fn text(v: Option<&Value>) -> String {
@@ -632,7 +634,7 @@ fn add_span(spans: &mut Vec<(i64, i64)>, folded: &mut u64, ts: i64, timeout: i64
     }
     while merged.len() > SPANS {
         merged.remove(0);
-        *folded += 1;
+        *folded = folded.saturating_add(1);
     }
     *spans = merged;
 }
@@ -640,6 +642,6 @@ fn add_span(spans: &mut Vec<(i64, i64)>, folded: &mut u64, ts: i64, timeout: i64
 impl Visits {
     /// Visits of this origin: folded ones plus the spans kept.
     pub fn count(&self) -> u64 {
-        self.1 + self.2.len() as u64
+        self.1.saturating_add(self.2.len() as u64)
     }
 }
