@@ -58,6 +58,19 @@ fn a_published_bundle_round_trips_exactly() {
     assert_eq!(refused(r#"{"rapport_bundle":1,"catalog":{}}"#), "/version");
     assert_eq!(refused(r#"{"rapport_bundle":1,"version":"v"}"#), "/catalog");
     assert_eq!(refused(r#"{"rapport_bundle":1,"version":"v","catalog":[]}"#), "/catalog");
+    // What the trusted reading still refuses: an audience that does not exist (read as absent,
+    // the offer would show to everybody) and a rule that does not compile (it has no meaning).
+    let errors = |text: &str| -> Vec<String> {
+        Bundle::from_compiled(text).map_or_else(|e| e.into_iter().map(|e| e.path).collect(), |_| Vec::new())
+    };
+    let unknown = browser.replacen(r#""audience":"coat_intent""#, r#""audience":"nobody""#, 1);
+    assert_eq!(errors(&unknown), ["/catalog/offers/0/audience"]);
+    let broken = browser.replacen(r#"{">=":"#, r#"{"no such op":"#, 1);
+    assert_eq!(errors(&broken), ["/catalog/audiences/coat_intent/no such op"]);
+    // What it trusts: checks that only make errors, like a repeated id, are its edge's job.
+    let repeated = browser.replacen(r#""id":"sorry""#, r#""id":"coats-10""#, 1);
+    assert_eq!(errors(&repeated), Vec::<String>::new());
+    assert!(Bundle::from_json(&repeated).is_err(), "the checked reading refuses it");
 }
 
 #[test]

@@ -94,11 +94,12 @@ impl Bundle {
         Bundle::from_value(parse(text)?)
     }
 
-    /// Reads a compiled bundle, trusting what its compilation checked: the catalog's shape and
-    /// the content hash in `version`. Rules are compiled and references resolved again, with the
-    /// same errors as [`Bundle::compile`]. A catalog is refused, and so is a bundle of another
-    /// format than 1 (`rapport_bundle`): an SDK a browser has cached never misreads what a newer
-    /// edge writes.
+    /// Reads a compiled bundle, trusting what its compilation checked: the catalog's shape, the
+    /// content hash in `version`, and the checks that only make errors (see `resolve`). Rules are
+    /// compiled and audiences resolved again, with the same errors as [`Bundle::compile`]; a
+    /// reference to an unknown placement or offer reads as absent. A catalog is refused, and so
+    /// is a bundle of another format than 1 (`rapport_bundle`): an SDK a browser has cached never
+    /// misreads what a newer edge writes.
     ///
     /// This is the browser SDK's loader. Its bundles come from its own edge, which validated the
     /// catalog when it was published; whoever could alter them could alter the page's scripts as
@@ -120,7 +121,7 @@ impl Bundle {
             return refuse("/catalog", "a compiled bundle carries its catalog, an object");
         };
         let stats = value.get_mut("stats").map(Value::take).unwrap_or(Value::Object(Default::default()));
-        match Bundle::resolve(catalog, stats) {
+        match Bundle::resolve::<false>(catalog, stats) {
             Ok(bundle) => Ok(Bundle { version, ..bundle }),
             Err(mut errors) => {
                 for e in &mut errors {
@@ -156,13 +157,17 @@ impl Bundle {
 
     /// Validates and compiles a catalog, reporting every error found.
     pub fn compile(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
-        let bundle = Bundle::resolve(catalog, stats)?;
+        let bundle = Bundle::resolve::<true>(catalog, stats)?;
         Ok(Bundle { version: content_version(&bundle.catalog), ..bundle })
     }
 
     /// Compiles a catalog's rules and resolves its references, with every error found; the
-    /// version is left to the caller.
-    fn resolve(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
+    /// version is left to the caller. Without `CHECK` (a bundle its compilation checked), only
+    /// what building needs is looked at: rules must compile and audiences must exist (an offer
+    /// whose audience is unknown must never read as one for everybody); the checks that only
+    /// make errors (repeated ids, schedules, weights, fallbacks, templates inside data…) leave
+    /// the build, and with them their messages.
+    fn resolve<const CHECK: bool>(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
         let mut errors = Vec::new();
         let mut audience_names = Vec::with_capacity(catalog.audiences.len());
         let mut audience_rules = Vec::with_capacity(catalog.audiences.len());
@@ -184,7 +189,7 @@ impl Bundle {
             });
         let names =
             Names { audiences: &audience_names, computed: Some(&computed_names), paths: Some(&paths) };
-        let schema = Schema::compile(&catalog, &mut errors);
+        let schema = Schema::compile::<CHECK>(&catalog, &mut errors);
         let audience_index = |name: &str, at: String, errors: &mut Vec<Error>| {
             let found = audience_names.iter().position(|a| a == name);
             if found.is_none() {
@@ -211,10 +216,12 @@ impl Bundle {
                     }
                 }
                 Some(_) => {
-                    errors.push(invalid(
-                        cat(&[&at, "/ranking"]),
-                        "ranking is \"priority\", \"bandit\" or {\"formula\": RULE}".to_owned(),
-                    ));
+                    if CHECK {
+                        errors.push(invalid(
+                            cat(&[&at, "/ranking"]),
+                            "ranking is \"priority\", \"bandit\" or {\"formula\": RULE}".to_owned(),
+                        ));
+                    }
                     Ranking::Priority
                 }
             };
@@ -229,7 +236,7 @@ impl Bundle {
         let mut offers = Vec::with_capacity(catalog.offers.len());
         for (i, offer) in catalog.offers.iter().enumerate() {
             let at = cat(&["/offers/", &num(i as u64)]);
-            if offer_ids.repeated(i) {
+            if CHECK && offer_ids.repeated(i) {
                 errors.push(invalid(cat(&[&at, "/id"]), cat(&["offer id ", &offer.id, " is used twice"])));
             }
             let audience = offer
@@ -243,27 +250,30 @@ impl Bundle {
             let html = offer.content.html.as_deref().and_then(|html| {
                 Template::parse(html).map_err(|e| errors.push(e.under(&cat(&[&at, "/content/html"])))).ok()
             });
-            if let Some(data) = &offer.content.data {
-                check_templates(data, &cat(&[&at, "/content/data"]), &mut errors);
-            }
-            if let (Some(start), Some(end)) = (offer.start, offer.end) {
-                if end <= start {
-                    errors.push(invalid(cat(&[&at, "/end"]), "end must be after start".to_owned()));
+            if CHECK {
+                if let Some(data) = &offer.content.data {
+                    check_templates(data, &cat(&[&at, "/content/data"]), &mut errors);
                 }
-            }
-            if offer.placements.is_empty() {
-                errors.push(invalid(
-                    cat(&[&at, "/placements"]),
-                    "an offer needs at least one placement".to_owned(),
-                ));
+                if let (Some(start), Some(end)) = (offer.start, offer.end) {
+                    if end <= start {
+                        errors.push(invalid(cat(&[&at, "/end"]), "end must be after start".to_owned()));
+                    }
+                }
+                if offer.placements.is_empty() {
+                    errors.push(invalid(
+                        cat(&[&at, "/placements"]),
+                        "an offer needs at least one placement".to_owned(),
+                    ));
+                }
             }
             for (j, placement) in offer.placements.iter().enumerate() {
                 match placements.get_mut(placement) {
                     Some(p) => p.offers.push(i),
-                    None => errors.push(invalid(
+                    None if CHECK => errors.push(invalid(
                         cat(&[&at, "/placements/", &num(j as u64)]),
                         cat(&["unknown placement ", placement]),
                     )),
+                    None => {}
                 }
             }
             let mut limits: Vec<(String, u32, String)> = Vec::with_capacity(offer.caps.len());
@@ -296,12 +306,12 @@ impl Bundle {
                 match offer_ids.find(fallback) {
                     Some(i) => {
                         let offer = &catalog.offers[i];
-                        if offer.audience.is_some() || offer.eligibility.is_some() {
+                        if CHECK && (offer.audience.is_some() || offer.eligibility.is_some()) {
                             errors.push(invalid(
                                 at,
                                 cat(&["fallback ", fallback, " must have no audience and no eligibility"]),
                             ));
-                        } else if !offer.placements.contains(id) {
+                        } else if CHECK && !offer.placements.contains(id) {
                             errors.push(invalid(
                                 at,
                                 cat(&["fallback ", fallback, " is not an offer of placement ", id]),
@@ -310,7 +320,8 @@ impl Bundle {
                         compiled.fallback = Some(i);
                         compiled.offers.retain(|&o| o != i);
                     }
-                    None => errors.push(invalid(at, cat(&["unknown offer ", fallback]))),
+                    None if CHECK => errors.push(invalid(at, cat(&["unknown offer ", fallback]))),
+                    None => {}
                 }
             }
             crate::util::sort_by(&mut compiled.offers, |&a, &b| {
@@ -323,7 +334,7 @@ impl Bundle {
         let suppression_ids = Ids::of(&catalog.suppressions, |s| &s.id);
         for (i, s) in catalog.suppressions.iter().enumerate() {
             let at = cat(&["/suppressions/", &num(i as u64)]);
-            if suppression_ids.repeated(i) {
+            if CHECK && suppression_ids.repeated(i) {
                 errors.push(invalid(cat(&[&at, "/id"]), cat(&["suppression id ", &s.id, " is used twice"])));
             }
             if let Some(when) = compile_rule(&s.when, &cat(&[&at, "/when"]), &mut errors) {
@@ -335,50 +346,59 @@ impl Bundle {
         let experiment_ids = Ids::of(&catalog.experiments, |e| &e.id);
         for (i, e) in catalog.experiments.iter().enumerate() {
             let at = cat(&["/experiments/", &num(i as u64)]);
-            if experiment_ids.repeated(i) {
-                errors.push(invalid(cat(&[&at, "/id"]), cat(&["experiment id ", &e.id, " is used twice"])));
-            }
-            if !placements.contains_key(&e.placement) {
-                errors.push(invalid(cat(&[&at, "/placement"]), cat(&["unknown placement ", &e.placement])));
-            }
             let audience =
                 e.audience.as_ref().and_then(|n| audience_index(n, cat(&[&at, "/audience"]), &mut errors));
-            if !(0.0..=100.0).contains(&e.traffic) {
-                errors.push(invalid(cat(&[&at, "/traffic"]), "traffic is a percentage, 0 to 100".to_owned()));
-            }
-            if let (Some(start), Some(end)) = (e.start, e.end) {
-                if end <= start {
-                    errors.push(invalid(cat(&[&at, "/end"]), "end must be after start".to_owned()));
+            if CHECK {
+                if experiment_ids.repeated(i) {
+                    errors
+                        .push(invalid(cat(&[&at, "/id"]), cat(&["experiment id ", &e.id, " is used twice"])));
                 }
-            }
-            if e.variants.is_empty() {
-                errors.push(invalid(
-                    cat(&[&at, "/variants"]),
-                    "an experiment needs at least one variant".to_owned(),
-                ));
-            }
-            let (mut weights, mut whole, mut within) = (0.0, true, true);
-            for v in &e.variants {
-                weights += v.weight;
-                whole &= v.weight >= 0.0 && v.weight.fract() == 0.0;
-                within &= v.weight <= MAX_WEIGHT;
-            }
-            if !whole {
-                errors
-                    .push(invalid(cat(&[&at, "/variants"]), "weights are non-negative integers".to_owned()));
-            } else if !within {
-                errors.push(invalid(
-                    cat(&[&at, "/variants"]),
-                    "weights are at most 9007199254740992 (2^53, the largest whole number a JSON number holds exactly)"
-                        .to_owned(),
-                ));
-            } else if !e.variants.is_empty() && weights <= 0.0 {
-                errors.push(invalid(cat(&[&at, "/variants"]), "weights sum to 0".to_owned()));
+                if !placements.contains_key(&e.placement) {
+                    errors
+                        .push(invalid(cat(&[&at, "/placement"]), cat(&["unknown placement ", &e.placement])));
+                }
+                if !(0.0..=100.0).contains(&e.traffic) {
+                    errors.push(invalid(
+                        cat(&[&at, "/traffic"]),
+                        "traffic is a percentage, 0 to 100".to_owned(),
+                    ));
+                }
+                if let (Some(start), Some(end)) = (e.start, e.end) {
+                    if end <= start {
+                        errors.push(invalid(cat(&[&at, "/end"]), "end must be after start".to_owned()));
+                    }
+                }
+                if e.variants.is_empty() {
+                    errors.push(invalid(
+                        cat(&[&at, "/variants"]),
+                        "an experiment needs at least one variant".to_owned(),
+                    ));
+                }
+                let (mut weights, mut whole, mut within) = (0.0, true, true);
+                for v in &e.variants {
+                    weights += v.weight;
+                    whole &= v.weight >= 0.0 && v.weight.fract() == 0.0;
+                    within &= v.weight <= MAX_WEIGHT;
+                }
+                if !whole {
+                    errors.push(invalid(
+                        cat(&[&at, "/variants"]),
+                        "weights are non-negative integers".to_owned(),
+                    ));
+                } else if !within {
+                    errors.push(invalid(
+                        cat(&[&at, "/variants"]),
+                        "weights are at most 9007199254740992 (2^53, the largest whole number a JSON number holds exactly)"
+                            .to_owned(),
+                    ));
+                } else if !e.variants.is_empty() && weights <= 0.0 {
+                    errors.push(invalid(cat(&[&at, "/variants"]), "weights sum to 0".to_owned()));
+                }
             }
             let variant_ids = Ids::of(&e.variants, |v| &v.id);
             let mut variant_offers = Vec::new();
             for (j, v) in e.variants.iter().enumerate() {
-                if variant_ids.repeated(j) {
+                if CHECK && variant_ids.repeated(j) {
                     errors.push(invalid(
                         cat(&[&at, "/variants/", &num(j as u64), "/id"]),
                         cat(&["variant id ", &v.id, " is used twice"]),
@@ -386,20 +406,21 @@ impl Bundle {
                 }
                 variant_offers.push(v.offer.as_ref().and_then(|o| match offer_ids.find(o) {
                     Some(k) if catalog.offers[k].placements.contains(&e.placement) => Some(k),
-                    Some(_) => {
+                    Some(_) if CHECK => {
                         errors.push(invalid(
                             cat(&[&at, "/variants/", &num(j as u64), "/offer"]),
                             cat(&["offer ", o, " is not an offer of placement ", &e.placement]),
                         ));
                         None
                     }
-                    None => {
+                    None if CHECK => {
                         errors.push(invalid(
                             cat(&[&at, "/variants/", &num(j as u64), "/offer"]),
                             cat(&["unknown offer ", o]),
                         ));
                         None
                     }
+                    _ => None,
                 }));
             }
             experiments.push(CompiledExperiment { index: i, audience, offers: variant_offers });

@@ -71,7 +71,9 @@ impl Schema {
     }
 
     /// Compiles the catalog's settings and computed definitions; every error, with its pointer.
-    pub fn compile(catalog: &Catalog, errors: &mut Vec<Error>) -> Schema {
+    /// Without `CHECK` (a bundle its compilation checked), only `where` rules report errors:
+    /// a setting out of its domain reads as its default.
+    pub fn compile<const CHECK: bool>(catalog: &Catalog, errors: &mut Vec<Error>) -> Schema {
         let settings = &catalog.settings;
         let mut computed = Vec::new();
         let no_names: [String; 0] = [];
@@ -79,15 +81,17 @@ impl Schema {
         for (name, def) in &catalog.computed {
             let at = cat(&["/computed/", &pointer_token(name)]);
             let Some(agg) = Agg::parse(&def.agg) else {
-                errors.push(invalid(
-                    &cat(&[&at, "/agg"]),
-                    "agg must be one of count sum min max first last distinct",
-                ));
+                if CHECK {
+                    errors.push(invalid(
+                        &cat(&[&at, "/agg"]),
+                        "agg must be one of count sum min max first last distinct",
+                    ));
+                }
                 continue;
             };
             let field: Vec<String> =
                 def.field.as_deref().map(|f| f.split('.').map(str::to_owned).collect()).unwrap_or_default();
-            if agg != Agg::Count && field.is_empty() {
+            if CHECK && agg != Agg::Count && field.is_empty() {
                 errors.push(invalid(
                     &cat(&[&at, "/field"]),
                     &cat(&[&def.agg, " needs a field, like props.total"]),
@@ -97,7 +101,9 @@ impl Schema {
                 None | Some(Ok(Window::Lifetime)) => None,
                 Some(Ok(Window::Ms(ms))) => Some(ms),
                 Some(Err(e)) => {
-                    errors.push(e.under(&cat(&[&at, "/window"])));
+                    if CHECK {
+                        errors.push(e.under(&cat(&[&at, "/window"])));
+                    }
                     None
                 }
             };
@@ -124,10 +130,10 @@ impl Schema {
             for (j, cap) in offer.caps.iter().enumerate() {
                 let at = cat(&["/offers/", &num(i as u64), "/caps/", &num(j as u64)]);
                 let on = cap.on.as_deref().unwrap_or("impression");
-                if !matches!(on, "impression" | "click") {
+                if CHECK && !matches!(on, "impression" | "click") {
                     errors.push(invalid(&cat(&[&at, "/on"]), "on must be impression or click"));
                 }
-                let window = hidden_window(&cap.window, &cat(&[&at, "/window"]), errors);
+                let window = hidden_window::<CHECK>(&cap.window, &cat(&[&at, "/window"]), errors);
                 computed.push(ComputedDef {
                     name: Schema::cap_name(&offer.id, on, &cap.window),
                     event: on.to_owned(),
@@ -139,7 +145,7 @@ impl Schema {
             }
         }
         for (i, fatigue) in settings.fatigue.iter().enumerate() {
-            let window = hidden_window(
+            let window = hidden_window::<CHECK>(
                 &fatigue.window,
                 &cat(&["/settings/fatigue/", &num(i as u64), "/window"]),
                 errors,
@@ -163,7 +169,9 @@ impl Schema {
             None => 30 * 60 * 1000,
             Some(Ok(ms)) => ms,
             Some(Err(e)) => {
-                errors.push(e.under("/settings/session_timeout"));
+                if CHECK {
+                    errors.push(e.under("/settings/session_timeout"));
+                }
                 30 * 60 * 1000
             }
         };
@@ -173,8 +181,12 @@ impl Schema {
             Some("granted") => Consent::Granted,
             Some("denied") => Consent::Denied,
             Some(_) => {
-                errors
-                    .push(invalid("/settings/consent/default", "default must be granted, denied or pending"));
+                if CHECK {
+                    errors.push(invalid(
+                        "/settings/consent/default",
+                        "default must be granted, denied or pending",
+                    ));
+                }
                 Consent::Pending
             }
         };
@@ -192,23 +204,27 @@ impl Schema {
                         Some(sources)
                     }
                     _ => {
-                        errors.push(invalid(
-                            "/settings/merge_policy/attributes",
-                            "expected {\"precedence\": [sources]}",
-                        ));
+                        if CHECK {
+                            errors.push(invalid(
+                                "/settings/merge_policy/attributes",
+                                "expected {\"precedence\": [sources]}",
+                            ));
+                        }
                         None
                     }
                 },
                 Some(_) => {
-                    errors.push(invalid(
-                        "/settings/merge_policy/attributes",
-                        "expected \"latest\" or {\"precedence\": [...]}",
-                    ));
+                    if CHECK {
+                        errors.push(invalid(
+                            "/settings/merge_policy/attributes",
+                            "expected \"latest\" or {\"precedence\": [...]}",
+                        ));
+                    }
                     None
                 }
             },
         };
-        if let Some(Value::Object(p)) = &settings.merge_policy {
+        if let (true, Some(Value::Object(p))) = (CHECK, &settings.merge_policy) {
             if let Some(k) = p.keys().find(|k| *k != "attributes") {
                 errors.push(invalid(&cat(&["/settings/merge_policy/", &pointer_token(k)]), "unknown field"));
             }
@@ -229,12 +245,14 @@ impl Schema {
     }
 }
 
-fn hidden_window(text: &str, at: &str, errors: &mut Vec<Error>) -> Option<i64> {
+fn hidden_window<const CHECK: bool>(text: &str, at: &str, errors: &mut Vec<Error>) -> Option<i64> {
     match parse_window(text, Some(MAX_WINDOW_MS)) {
         Ok(Window::Ms(ms)) => Some(ms),
         Ok(Window::Lifetime) => None,
         Err(e) => {
-            errors.push(e.under(at));
+            if CHECK {
+                errors.push(e.under(at));
+            }
             None
         }
     }
