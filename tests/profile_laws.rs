@@ -154,6 +154,11 @@ proptest! {
         prop_assert_eq!(join(&a, &a), a.clone());
         let ab = join(&a, &b);
         prop_assert_eq!(join(&ab, &b), ab.clone());
+        // What a replica writes, both readings read back as it was (the browser's has no shape check).
+        for f in [&a, &ab] {
+            prop_assert_eq!(&Fragment::from_json(&f.to_json()).unwrap(), f);
+            prop_assert_eq!(Fragment::from_trusted_json(&f.to_json()), Some(f.clone()));
+        }
     }
 
     #[test]
@@ -322,5 +327,50 @@ fn a_made_up_fragment_cannot_trap_the_replica_that_reads_it() {
             let _ = bundle.view(&mine, at);
         }
         assert!(mine.to_json().len() <= MAX_FRAGMENT_BYTES, "{}", mine.to_json().len());
+    }
+}
+
+/// The browser reads the fragments it stored and its edge embedded without the shape check. An
+/// item not as Rapport writes it is left out, never read as zeros: a zero time would win every
+/// merge that keeps the earliest.
+#[test]
+fn the_trusted_reading_leaves_out_what_is_not_as_written() {
+    let mangled = json!({
+        "replica": "browser:d1",
+        "ids": [[5, "anonymous", "visitor"], ["x", "crm", "c-1"], [1, "email"]],
+        "consent": [7, "maybe"],
+        "region": ["FR", 1],
+        "attrs": { "tier": [["crm", 3, "e1", "gold"], ["edge", "late", "e2", "bronze"]] },
+        "computed": {
+            "smallest": { "extreme": { "w": 1440000, "max": false, "b": [[1, 5.5], [2, "low"]] } },
+            "first_category": { "first": { "w": 10080000, "b": [[3, [9, "coats"]], [1, "shoes"]] } },
+            "last_category": { "last": { "v": "coats" } },
+            "categories": { "distinct": { "v": [["coats", 4], ["shoes"]] } }
+        },
+        "visits": { "edge": [3, 0, [[10, 20], [30]]] },
+        "seen": [1],
+        "experiments": { "e1": ["a", 2], "e2": [4, "b"] },
+        "recent": [[1, "abc"], "def"],
+        "a field from a newer edge": true
+    });
+    assert!(Fragment::from_value(&mangled).is_err(), "the checked reading refuses it");
+    let f = Fragment::from_trusted_json(&mangled.to_string()).unwrap();
+    let expected = json!({
+        "replica": "browser:d1",
+        "ids": [[5, "anonymous", "visitor"]],
+        "attrs": { "tier": [["crm", 3, "e1", "gold"]] },
+        "computed": {
+            "categories": { "distinct": { "v": [["coats", 4]] } },
+            "first_category": { "first": { "w": 10080000, "b": [[3, [9, "coats"]]] } },
+            "last_category": { "last": { "v": null } },
+            "smallest": { "extreme": { "w": 1440000, "max": false, "b": [[1, 5.5]] } }
+        },
+        "visits": { "edge": [3, 0, [[10, 20]]] },
+        "experiments": { "e2": [4, "b"] },
+        "recent": [[1, "abc"]]
+    });
+    assert_eq!(serde_json::from_str::<Value>(&f.to_json()).unwrap(), expected);
+    for text in ["", "null", "[]", "\"fragment\"", "{"] {
+        assert_eq!(Fragment::from_trusted_json(text), None, "{text}");
     }
 }

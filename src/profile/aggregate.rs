@@ -274,18 +274,21 @@ impl Series {
         out.push_str("}}");
     }
 
-    /// Reads a state whose JSON was checked against [`SERIES`].
-    pub(crate) fn from_checked(value: &Value) -> Series {
-        use super::fragment::int;
+    /// Reads a state's JSON (as [`SERIES`] describes it; see `Fragment::read`). An item not as
+    /// Rapport writes it is left out, and what is read is merged into an empty state of its kind,
+    /// so it is what `add` and `merge` expect whatever the JSON held: sorted, one entry per
+    /// bucket or value, one sum per count, at most 61 buckets.
+    pub(crate) fn read(value: &Value) -> Series {
+        use super::fragment::{int, time};
         use crate::json::{array_items, object_entries};
         let Some((name, fields)) = value.as_object().and_then(|m| m.iter().next()) else {
             return Series::Last { v: None };
         };
         let w = int(fields.get("w"));
         let flag = |key: &str| fields.get(key).and_then(Value::as_bool).unwrap_or(false);
-        let stamp = |t: &Value| Stamp(int(t.get(0)), t.get(1).cloned().unwrap_or_default());
+        let stamp = |t: &Value| Some(Stamp(time(t.get(0))?, t.get(1)?.clone()));
         let list = |key: &str| array_items(fields.get(key));
-        match name.as_str() {
+        let (read, mut state) = match name.as_str() {
             "counter" => {
                 let sum = flag("sum");
                 let mut o = VecMap::new();
@@ -294,42 +297,45 @@ impl Series {
                     for n in array_items(t.get(1)) {
                         d.1.push(n.as_u64().unwrap_or(0));
                     }
-                    if sum {
-                        for n in array_items(t.get(2)) {
-                            d.2.push(n.as_i64().unwrap_or(0));
-                        }
-                        // One sum per count, whatever the JSON held: `add` and `merge` index both.
-                        d.2.resize(d.1.len(), 0);
+                    for n in array_items(t.get(2)) {
+                        d.2.push(n.as_i64().unwrap_or(0));
                     }
                     o.insert(origin.clone(), d);
                 }
-                let mut series = Series::Counter { w, sum, o };
-                series.prune();
-                series
+                (Series::Counter { w, sum, o }, Series::Counter { w, sum, o: VecMap::new() })
             }
             "extreme" => {
                 let mut b = Vec::new();
                 for t in list("b") {
-                    b.push((int(t.get(0)), t.get(1).and_then(Value::as_f64).unwrap_or(0.0)));
+                    if let (Some(idx), Some(x)) = (time(t.get(0)), t.get(1).and_then(Value::as_f64)) {
+                        b.push((idx, x));
+                    }
                 }
-                Series::Extreme { w, max: flag("max"), b }
+                let max = flag("max");
+                (Series::Extreme { w, max, b }, Series::Extreme { w, max, b: Vec::new() })
             }
             "first" => {
                 let mut b = Vec::new();
                 for t in list("b") {
-                    b.push((int(t.get(0)), t.get(1).map(stamp).unwrap_or(Stamp(0, Value::Null))));
+                    if let (Some(idx), Some(s)) = (time(t.get(0)), t.get(1).and_then(stamp)) {
+                        b.push((idx, s));
+                    }
                 }
-                Series::First { w, b }
+                (Series::First { w, b }, Series::First { w, b: Vec::new() })
             }
             "distinct" => {
                 let mut v = Vec::new();
                 for t in list("v") {
-                    v.push((t.get(0).cloned().unwrap_or_default(), int(t.get(1))));
+                    if let (Some(x), Some(ts)) = (t.get(0), time(t.get(1))) {
+                        v.push((x.clone(), ts));
+                    }
                 }
-                Series::Distinct { v }
+                (Series::Distinct { v }, Series::Distinct { v: Vec::new() })
             }
-            _ => Series::Last { v: fields.get("v").filter(|v| !v.is_null()).map(stamp) },
-        }
+            _ => (Series::Last { v: fields.get("v").and_then(stamp) }, Series::Last { v: None }),
+        };
+        state.merge(&read);
+        state
     }
 
     /// Whether this state was made for `agg` over `window_ms` (a catalog edit can change both).
@@ -673,7 +679,7 @@ mod tests {
     fn merging_far_apart_states_stays_bounded() {
         let mut near = Series::new(Agg::Sum, Some(H));
         near.add("edge", H, &json!(2));
-        let far = Series::from_checked(&json!({"counter": {"w": 60_000, "sum": true, "o": {
+        let far = Series::read(&json!({"counter": {"w": 60_000, "sum": true, "o": {
             "edge": [i64::MAX, [1], [5]],
             "browser:d": [150_000_000, [3], [7_000_000]],
         }}}));
@@ -694,15 +700,15 @@ mod tests {
             "b": [5, [1], [1, 2, 3]],
             "c": [5, [u64::MAX, u64::MAX], [i64::MAX, i64::MAX]],
         }}});
-        let mut s = Series::from_checked(&stored);
+        let mut s = Series::read(&stored);
         for origin in ["a", "b", "c"] {
             s.add(origin, 6 * 60_000, &json!(1.5));
         }
         assert_eq!(s.value(Agg::Count, 6 * 60_000, Some(H)), json!(u64::MAX));
         let mut lifetime =
-            Series::from_checked(&json!({"counter": {"w": 0, "sum": false, "o": {"a": [7, [1], [1]]}}}));
+            Series::read(&json!({"counter": {"w": 0, "sum": false, "o": {"a": [7, [1], [1]]}}}));
         lifetime.add("a", 1, &Value::Null);
-        lifetime.merge(&Series::from_checked(&stored));
+        lifetime.merge(&Series::read(&stored));
     }
 
     #[test]

@@ -124,51 +124,71 @@ impl Fragment {
         if let Some(e) = shape::errors(value, &FRAGMENT).into_iter().next() {
             return Err(e);
         }
+        Ok(Fragment::read(value))
+    }
+
+    /// Reads a fragment Rapport wrote, without the shape check: the browser SDK's reading of the
+    /// fragment it stored and of the one its edge put in the page. `None` unless the text is a
+    /// JSON object. The SDK's reasons are those for trusting its bundle (ARCHITECTURE.md); what
+    /// keeps this reading safe whatever the text holds is [`Fragment::read`]'s, which leaves out
+    /// every item not as Rapport writes it. What a browser sends the edge is checked there.
+    pub fn from_trusted_json(text: &str) -> Option<Fragment> {
+        json::parse(text).ok().filter(Value::is_object).map(|value| Fragment::read(&value))
+    }
+
+    /// Reads the fields of a fragment. An item not as Rapport writes it is left out rather than
+    /// read as zeros: a zero time would win every merge that keeps the earliest (an identity, an
+    /// experiment's variant, the first request's country). On a value the shape check passed,
+    /// nothing is left out. Fields Rapport does not know are ignored.
+    fn read(value: &Value) -> Fragment {
         let field = |key: &str| value.get(key).filter(|v| !v.is_null());
         let mut f = Fragment { replica: text(field("replica")), ..Fragment::default() };
         for t in array_items(field("ids")) {
-            f.ids.push(Identity(int(t.get(0)), text(t.get(1)), text(t.get(2))));
+            if let (Some((ts, namespace)), Some(id)) = (stamped(t), t.get(2).and_then(Value::as_str)) {
+                f.ids.push(Identity(ts, namespace, id.to_owned()));
+            }
         }
-        f.consent = field("consent").map(|t| {
-            let status = match t.get(1).and_then(Value::as_str) {
-                Some("granted") => Consent::Granted,
-                Some("denied") => Consent::Denied,
-                _ => Consent::Pending,
+        f.consent = field("consent").and_then(stamped).and_then(|(ts, status)| {
+            let status = match status.as_str() {
+                "granted" => Consent::Granted,
+                "denied" => Consent::Denied,
+                "pending" => Consent::Pending,
+                _ => return None,
             };
-            (int(t.get(0)), status)
+            Some((ts, status))
         });
-        f.region = field("region").map(stamped);
+        f.region = field("region").and_then(stamped);
         for (name, values) in object_entries(field("attrs")) {
             let mut attrs = Vec::new();
             for t in array_items(Some(values)) {
-                attrs.push(Attr(
-                    text(t.get(0)),
-                    int(t.get(1)),
-                    text(t.get(2)),
-                    t.get(3).cloned().unwrap_or_default(),
-                ));
+                let (source, id) = (t.get(0).and_then(Value::as_str), t.get(2).and_then(Value::as_str));
+                if let (Some(source), Some(ts), Some(id), Some(v)) = (source, time(t.get(1)), id, t.get(3)) {
+                    attrs.push(Attr(source.to_owned(), ts, id.to_owned(), v.clone()));
+                }
             }
             f.attrs.insert(name.clone(), attrs);
         }
         for (name, series) in object_entries(field("computed")) {
-            f.computed.insert(name.clone(), Series::from_checked(series));
+            f.computed.insert(name.clone(), Series::read(series));
         }
         for (origin, t) in object_entries(field("visits")) {
             let count = |i: usize| t.get(i).and_then(Value::as_u64).unwrap_or(0);
             let mut spans = Vec::new();
             for s in array_items(t.get(2)) {
-                spans.push(span(s));
+                spans.extend(span(s));
             }
             f.visits.insert(origin.clone(), Visits(count(0), count(1), spans));
         }
-        f.seen = field("seen").map(span);
+        f.seen = field("seen").and_then(span);
         for (id, t) in object_entries(field("experiments")) {
-            f.experiments.insert(id.clone(), stamped(t));
+            if let Some(assignment) = stamped(t) {
+                f.experiments.insert(id.clone(), assignment);
+            }
         }
         for t in array_items(field("recent")) {
-            f.recent.push(stamped(t));
+            f.recent.extend(stamped(t));
         }
-        Ok(f)
+        f
     }
 
     /// Appends the fragment's JSON (see [`Fragment`]).
@@ -522,12 +542,19 @@ fn text(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
-fn stamped(t: &Value) -> (i64, String) {
-    (int(t.get(0)), text(t.get(1)))
+/// A time read as [`int`] reads it, if it is an integer.
+pub(crate) fn time(v: Option<&Value>) -> Option<i64> {
+    v.filter(|v| v.as_i64().is_some()).map(|v| int(Some(v)))
 }
 
-fn span(t: &Value) -> (i64, i64) {
-    (int(t.get(0)), int(t.get(1)))
+/// `[ts, text, …]`.
+fn stamped(t: &Value) -> Option<(i64, String)> {
+    Some((time(t.get(0))?, t.get(1)?.as_str()?.to_owned()))
+}
+
+/// `[ts, ts]`.
+fn span(t: &Value) -> Option<(i64, i64)> {
+    Some((time(t.get(0))?, time(t.get(1))?))
 }
 
 /// The data a `where` rule or a `field` path sees: `{event: {type, ts, props}}` and the bare

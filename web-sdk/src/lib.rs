@@ -61,9 +61,10 @@ impl Engine {
     /// Sets up the browser's fragment for `replica`: the stored one (JSON, or empty), else a new
     /// one first known by the edge's visitor id when the edge sent a fragment (so experiments
     /// allocate alike at the edge and here), else by `device_id`; then merges the edge's.
+    /// Both fragments are Rapport's own, read without the shape check (`from_trusted_json`).
     pub fn load(&mut self, replica: &str, device_id: &str, stored: &str, edge: &str) {
-        let edge = Profile::from_json(edge).ok();
-        let mut profile = Profile::from_json(stored).ok().unwrap_or_else(|| {
+        let edge = Profile::from_trusted_json(edge);
+        let mut profile = Profile::from_trusted_json(stored).unwrap_or_else(|| {
             let key = edge.as_ref().and_then(|e| e.key().map(str::to_owned));
             Profile::new(replica, key.as_deref().unwrap_or(device_id))
         });
