@@ -89,6 +89,9 @@ test('signals reach the edge in batches, each counted once even after the fragme
   await page.evaluate(() => window.rapport.ready);
   assert.equal(await page.evaluate(() => window.rapport.profile().computed.coat_views_1h), 3);
   assert.match(await page.getAttribute('[data-rapport-placement="hero"]', 'data-rapport-offer'), /coats-15/);
+  // The bundle the SDK loaded is the edge's browser bundle, by its version.
+  const bundle = await (await fetch(`${worker.base}/v1/bundle`)).json();
+  assert.equal(await page.evaluate(() => window.rapport.version), bundle.version);
   await context.close();
 });
 

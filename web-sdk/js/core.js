@@ -40,6 +40,17 @@ const randomId = () => {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 };
 
+/**
+ * Asks the engine for `op` (`Engine::call` in web-sdk/src/lib.rs): one export instead of one per
+ * operation, whose glue would cost more than this file's logic. Text arguments are joined by NUL,
+ * which JSON text never holds raw.
+ */
+const call = (engine, op, now, seed, ...args) => engine.call(op, args.join('\0'), now ?? 0, seed ?? 0);
+
+/** The rule context for this page, as the edge derives it from a request. */
+const pageFacts = () =>
+  pageContext([location.href, location.pathname, document.referrer, document.title, navigator.userAgent].join('\0'));
+
 function edgeState() {
   const el = document.getElementById('rapport-state');
   if (!el) return null;
@@ -63,11 +74,10 @@ function warm() {
   let engine = null;
   try {
     engine = new Engine(WARM);
-    engine.load('browser:warm', 'warm', '', '');
-    engine.track(JSON.stringify({ id: 'warm', type: 'page_view', ts: Date.now(), props: {} }));
-    const context = pageContext(location.href, location.pathname, document.referrer, document.title, navigator.userAgent);
-    engine.decide('p', context, Date.now(), 1, false);
-    engine.fragment();
+    call(engine, 'load', 0, 0, 'browser:warm', 'warm', '', '');
+    call(engine, 'track', 0, 0, JSON.stringify({ id: 'warm', type: 'page_view', ts: Date.now(), props: {} }));
+    call(engine, 'decide', Date.now(), 1, 'p', pageFacts(), '');
+    call(engine, 'fragment');
   } catch {
     // Only a head start: the real start-up reports its own errors.
   } finally {
@@ -102,16 +112,16 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
   };
   let extra = {};
   const context = () => ({
-    ...JSON.parse(pageContext(location.href, location.pathname, document.referrer, document.title, navigator.userAgent)),
+    ...JSON.parse(pageFacts()),
     ...extra,
   });
-  const granted = () => engine && engine.consent() === 'granted';
+  const granted = () => engine && call(engine, 'consent') === 'granted';
 
   /** Keeps what consent allows: everything when granted, else only the consent record. */
   let dirty = false;
   const persist = () => {
     dirty = false;
-    store.set(KEY.fragment, engine.fragment());
+    store.set(KEY.fragment, call(engine, 'fragment'));
     if (granted()) {
       store.set(KEY.device, replica.slice('browser:'.length));
       store.set(KEY.queue, JSON.stringify(queue));
@@ -150,7 +160,7 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
       const r = await fetch(new URL('/v1/events', endpoint), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(fragment ? { events: batch, fragment: JSON.parse(engine.fragment()) } : { events: batch }),
+        body: JSON.stringify(fragment ? { events: batch, fragment: JSON.parse(call(engine, 'fragment')) } : { events: batch }),
         credentials: 'include',
         keepalive: true,
       });
@@ -173,7 +183,7 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
   const record = (type, props = {}) => {
     const e = need();
     const event = { id: randomId(), type, ts: Date.now(), props };
-    const result = JSON.parse(e.track(JSON.stringify(event)));
+    const result = JSON.parse(call(e, 'track', 0, 0, JSON.stringify(event)));
     // Without consent nothing is sent but the consent record itself.
     if (result.outcome === 'applied' && (granted() || type === 'consent')) {
       queue.push(result.event);
@@ -255,7 +265,8 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
     const state = edgeState();
     const device = store.get(KEY.device) ?? randomId();
     replica = `browser:${device}`;
-    engine.load(replica, device, store.get(KEY.fragment) ?? '', state?.fragment ? JSON.stringify(state.fragment) : '');
+    const edgeFragment = state?.fragment ? JSON.stringify(state.fragment) : '';
+    call(engine, 'load', 0, 0, replica, device, store.get(KEY.fragment) ?? '', edgeFragment);
     try {
       queue = JSON.parse(store.get(KEY.queue) ?? '[]');
     } catch {
@@ -278,9 +289,9 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
 
   /** Decides one placement locally, synchronously (after `ready`); `trace` explains every offer not chosen. */
   api.decide = (placement, { trace = false } = {}) =>
-    JSON.parse(need().decide(placement, JSON.stringify(context()), Date.now(), randomSeed(), trace));
+    JSON.parse(call(need(), 'decide', Date.now(), randomSeed(), placement, JSON.stringify(context()), trace ? 'trace' : ''));
   /** Fills every placement the edge did not fill; returns the decisions made. */
-  api.render = () => rendered(JSON.parse(need().render(JSON.stringify(context()), Date.now(), randomSeed())));
+  api.render = () => rendered(JSON.parse(call(need(), 'render', Date.now(), randomSeed(), JSON.stringify(context()))));
   /** Re-decides every placement, the edge's too (after a signal that should change them). */
   api.refresh = () => {
     document.querySelectorAll('[data-rapport-placement][data-rapport-decision]').forEach((el) => {
@@ -306,10 +317,10 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
     if (personalization !== 'granted') queue = queue.filter((e) => e.type === 'consent');
     // Now, not at the end of the task: consent takes effect before this returns, storage too.
     persist();
-    return need().consent();
+    return call(need(), 'consent');
   };
   /** The profile view. */
-  api.profile = () => JSON.parse(need().view(Date.now()));
+  api.profile = () => JSON.parse(call(need(), 'view', Date.now()));
   /** Subscribes to `ready`, `decision` or `event`. */
   api.on = (name, fn) => {
     listeners.set(name, [...(listeners.get(name) ?? []), fn]);
@@ -317,7 +328,7 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
   };
   /** Sends queued events now. */
   api.flush = flush;
-  Object.defineProperty(api, 'version', { get: () => (engine ? engine.version : null) });
+  Object.defineProperty(api, 'version', { get: () => (engine ? call(engine, 'version') : null) });
   Object.defineProperty(api, 'pending', { get: () => queue.length });
   api.ready = start();
   return api;

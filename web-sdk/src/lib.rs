@@ -4,6 +4,9 @@
 //! so a signal applied with `track` changes the very next `decide`, with no round trip. JSON
 //! strings cross the boundary (one `JSON.parse` on the JS side is smaller and faster than a
 //! generic converter). Errors cross as real JS `Error`s whose `name` is the core's stable kind.
+//! JS reaches the engine through one door, [`Engine::call`], and the page's context through
+//! [`page_context_of`]: wasm-bindgen writes a JS wrapper and a Wasm shim for every export, which
+//! for ten exports was more glue than `core.js` has logic.
 //! Storage, network and listeners live in the JS wrapper (`js/`); rendering imports the four
 //! DOM calls it needs directly (js-sys and web-sys would bring thousands of bindings' glue).
 
@@ -52,8 +55,46 @@ impl Engine {
         Ok(Engine { bundle, profile: Profile::default() })
     }
 
+    /// Every operation JS asks of the engine, by name: `op`'s text arguments come in `args`,
+    /// joined by NUL (which JSON text never holds raw, nor do replica and device ids); `now` and
+    /// `seed` are the clock and randomness of the operations that take them.
+    ///
+    /// | `op` | `args` | answers |
+    /// | --- | --- | --- |
+    /// | `load` | replica, device id, stored fragment, edge fragment | `""` |
+    /// | `track` | event | [`Engine::track`] |
+    /// | `decide` | placement, context, `trace` or `""` | [`Engine::decide`] |
+    /// | `render` | context | [`Engine::render`] |
+    /// | `consent`, `fragment`, `view`, `version` | | as the methods of those names |
+    ///
+    /// An unknown `op` throws an `Error` named `invalid`.
+    pub fn call(&mut self, op: &str, args: &str, now: f64, seed: f64) -> Result<String, JsValue> {
+        let mut args = args.split('\0');
+        let mut arg = || args.next().unwrap_or_default();
+        Ok(match op {
+            "load" => {
+                let (replica, device_id, stored, edge) = (arg(), arg(), arg(), arg());
+                self.load(replica, device_id, stored, edge);
+                String::new()
+            }
+            "track" => self.track(arg())?,
+            "decide" => {
+                let (placement, context, trace) = (arg(), arg(), arg());
+                self.decide(placement, context, now, seed, Some(trace == "trace"))?
+            }
+            "render" => self.render(arg(), now, seed)?,
+            "consent" => self.consent(),
+            "fragment" => self.fragment(),
+            "view" => self.view(now),
+            "version" => self.version(),
+            _ => return Err(js_error("invalid", &["unknown operation ", op].concat())),
+        })
+    }
+}
+
+/// What JS reaches through [`Engine::call`] (and Rust tests call directly).
+impl Engine {
     /// The bundle's content version.
-    #[wasm_bindgen(getter)]
     pub fn version(&self) -> String {
         self.bundle.version.clone()
     }
@@ -173,17 +214,24 @@ impl Engine {
             out.push(']');
         }))
     }
-}
 
-impl Engine {
     fn decision(&mut self, placement: &str, context: &Value, now: f64, seed: u64, trace: bool) -> Decision {
         let request = Request { placement, context, now: now as i64, seed, trace };
         rapport::decide(&self.bundle, &mut self.profile, &request)
     }
 }
 
-/// The rule context for this page from what the browser knows (`rapport::context`, as at the edge).
+/// [`page_context`] for JS: url, path, referrer, title and user agent joined by NUL (one text
+/// argument: each argument costs the glue its own conversion code).
 #[wasm_bindgen(js_name = pageContext)]
+pub fn page_context_of(fields: &str) -> String {
+    let mut fields = fields.split('\0');
+    let mut field = || fields.next().unwrap_or_default();
+    let (url, path, referrer, title, user_agent) = (field(), field(), field(), field(), field());
+    page_context(url, path, referrer, title, user_agent)
+}
+
+/// The rule context for this page from what the browser knows (`rapport::context`, as at the edge).
 pub fn page_context(url: &str, path: &str, referrer: &str, title: &str, user_agent: &str) -> String {
     let facts =
         rapport::context::RequestFacts { url, path, referrer, title, user_agent, ..Default::default() };

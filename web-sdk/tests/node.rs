@@ -48,6 +48,48 @@ fn the_warm_up_bundle_loads_and_decides() {
     assert_eq!(decision["items"][0]["offer"], "f", "{decision}");
 }
 
+/// `core.js` reaches the engine through `Engine::call` only: each operation answers through it as
+/// its method does, arguments split at NUL; an unknown one throws.
+#[wasm_bindgen_test]
+fn every_operation_answers_through_the_one_door() {
+    let bundle = common::bundle(include_str!("../../examples/northwind.catalog.json"));
+    let (mut direct, mut door) =
+        (rapport_web::Engine::new(&bundle).unwrap(), rapport_web::Engine::new(&bundle).unwrap());
+    let now = 1_763_800_000_000.0;
+    direct.load("browser:d1", "d1", "", "");
+    assert_eq!(door.call("load", "browser:d1\0d1\0\0", 0.0, 0.0).unwrap(), "");
+    let event = r#"{"id":"e1","type":"product_view","ts":1763800000000,"props":{"category":"coats"}}"#;
+    assert_eq!(door.call("track", event, 0.0, 0.0).unwrap(), direct.track(event).unwrap());
+    let context = r#"{"page":{"path":"/coats/"}}"#;
+    for trace in [false, true] {
+        let args = ["hero", context, if trace { "trace" } else { "" }].join("\0");
+        let through = door.call("decide", &args, now, 7.0).unwrap();
+        assert_eq!(through, direct.decide("hero", context, now, 7.0, Some(trace)).unwrap());
+        assert_eq!(through.contains("\"trace\""), trace, "{through}");
+    }
+    assert_eq!(door.call("view", "", now, 0.0).unwrap(), direct.view(now));
+    assert_eq!(door.call("fragment", "", 0.0, 0.0).unwrap(), direct.fragment());
+    assert_eq!(door.call("consent", "", 0.0, 0.0).unwrap(), "granted");
+    assert_eq!(door.call("version", "", 0.0, 0.0).unwrap(), direct.version());
+    let error = door.call("launch", "", 0.0, 0.0).err().unwrap();
+    let error: js_sys::Error = wasm_bindgen::JsCast::dyn_into(error).unwrap();
+    assert_eq!(String::from(error.name()), "invalid");
+    let context = rapport_web::page_context_of(
+        "https://shop.example/coats/?utm_source=mail\0/coats/\0\0Coats\0Mozilla/5.0 (iPhone)",
+    );
+    assert_eq!(
+        context,
+        rapport_web::page_context(
+            "https://shop.example/coats/?utm_source=mail",
+            "/coats/",
+            "",
+            "Coats",
+            "Mozilla/5.0 (iPhone)"
+        )
+    );
+    assert!(context.contains("mail"), "{context}");
+}
+
 /// The official JsonLogic suite (vendored in tests/data) through the Wasm build's `evalLine`
 /// (an authoring tool: `script/test` runs this suite with `--features tools`).
 #[cfg(feature = "tools")]
