@@ -89,6 +89,15 @@ test('signals reach the edge in batches, each counted once even after the fragme
   await page.evaluate(() => window.rapport.ready);
   assert.equal(await page.evaluate(() => window.rapport.profile().computed.coat_views_1h), 3);
   assert.match(await page.getAttribute('[data-rapport-placement="hero"]', 'data-rapport-offer'), /coats-15/);
+  // A bad signal throws an Error named after the core's error kind, with the field at fault.
+  const thrown = await page.evaluate(() => {
+    try {
+      window.rapport.track('not a type!', {});
+    } catch (e) {
+      return [e instanceof Error, e.name, e.message];
+    }
+  });
+  assert.deepEqual(thrown, [true, 'invalid', '/type: type must match [A-Za-z0-9_.:-]{1,128}']);
   // The bundle the SDK loaded is the edge's browser bundle, by its version.
   const bundle = await (await fetch(`${worker.base}/v1/bundle`)).json();
   assert.equal(await page.evaluate(() => window.rapport.version), bundle.version);

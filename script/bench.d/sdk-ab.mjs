@@ -29,21 +29,25 @@ const context = JSON.stringify({ page: { path: '/coats/' }, device: { type: 'des
 const placement = JSON.parse(bundle).catalog.placements;
 const first = Object.keys(placement)[0];
 
-// Builds since the seventh session reach the engine through `call` (one export); earlier ones
-// through a method per operation. Both are driven alike.
-const operations = (engine) =>
-  engine.call
-    ? {
-        load: (...args) => engine.call('load', args.join('\0'), 0, 0),
-        track: (event) => engine.call('track', event, 0, 0),
-        decide: (p, ctx, now, seed) => engine.call('decide', [p, ctx, ''].join('\0'), now, seed),
-      }
-    : engine;
+// Builds since the seventh session reach the engine through `call` (one export, the bundle loaded
+// by the `bundle` operation); earlier ones through a method per operation. Both are driven alike.
+function open(glue) {
+  if (!glue.Engine.prototype.call) return { engine: new glue.Engine(bundle), ops: null };
+  const engine = new glue.Engine();
+  const call = (op, now, seed, ...args) => engine.call(op, args.join('\0'), now, seed);
+  call('bundle', 0, 0, bundle);
+  const ops = {
+    load: (...args) => call('load', 0, 0, ...args),
+    track: (event) => call('track', 0, 0, event),
+    decide: (p, ctx, now, seed) => call('decide', now, seed, p, ctx, ''),
+  };
+  return { engine, ops };
+}
 
 function round(build, warmup) {
   const t0 = performance.now();
-  const engine = new build.glue.Engine(bundle);
-  const ops = operations(engine);
+  const { engine, ops: own } = open(build.glue);
+  const ops = own ?? engine;
   ops.load('browser:ab', 'ab', '', '');
   for (let i = 0; i < 20; i++) {
     ops.track(JSON.stringify({ id: `e${i}`, type: 'page_view', ts: NOW + i, props: { path: '/coats/' } }));

@@ -41,11 +41,31 @@ const randomId = () => {
 };
 
 /**
- * Asks the engine for `op` (`Engine::call` in web-sdk/src/lib.rs): one export instead of one per
- * operation, whose glue would cost more than this file's logic. Text arguments are joined by NUL,
- * which JSON text never holds raw.
+ * Asks the engine for `op` (`Engine::run` in web-sdk/src/lib.rs has the list): one export instead
+ * of one per operation, whose glue would cost more than this file's logic. Text arguments are
+ * joined by NUL, which JSON text never holds raw. A failure comes back as NUL, kind, NUL, message,
+ * and is thrown as an `Error` named after the kind.
  */
-const call = (engine, op, now, seed, ...args) => engine.call(op, args.join('\0'), now ?? 0, seed ?? 0);
+const call = (engine, op, now, seed, ...args) => {
+  const out = engine.call(op, args.join('\0'), now ?? 0, seed ?? 0);
+  if (out[0] !== '\0') return out;
+  const at = out.indexOf('\0', 1);
+  const error = new Error(out.slice(at + 1));
+  error.name = out.slice(1, at);
+  throw error;
+};
+
+/** A new engine with `bundle` (JSON text) loaded; throws what is wrong with it. */
+const open = (bundle) => {
+  const engine = new Engine();
+  try {
+    call(engine, 'bundle', 0, 0, bundle);
+    return engine;
+  } catch (error) {
+    engine.free();
+    throw error;
+  }
+};
 
 /** The rule context for this page, as the edge derives it from a request. */
 const pageFacts = () =>
@@ -73,7 +93,7 @@ const WARM = '{"rapport_bundle":1,"version":"warm","catalog":{"catalog":"warm","
 function warm() {
   let engine = null;
   try {
-    engine = new Engine(WARM);
+    engine = open(WARM);
     call(engine, 'load', 0, 0, 'browser:warm', 'warm', '', '');
     call(engine, 'track', 0, 0, JSON.stringify({ id: 'warm', type: 'page_view', ts: Date.now(), props: {} }));
     call(engine, 'decide', Date.now(), 1, 'p', pageFacts(), '');
@@ -261,7 +281,7 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
     await init({ module_or_path: wasmUrl });
     if (!arrived) warm();
     const [bundle] = await Promise.all([download, domReady()]);
-    engine = new Engine(bundle);
+    engine = open(bundle);
     const state = edgeState();
     const device = store.get(KEY.device) ?? randomId();
     replica = `browser:${device}`;
@@ -290,8 +310,25 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
   /** Decides one placement locally, synchronously (after `ready`); `trace` explains every offer not chosen. */
   api.decide = (placement, { trace = false } = {}) =>
     JSON.parse(call(need(), 'decide', Date.now(), randomSeed(), placement, JSON.stringify(context()), trace ? 'trace' : ''));
-  /** Fills every placement the edge did not fill; returns the decisions made. */
-  api.render = () => rendered(JSON.parse(call(need(), 'render', Date.now(), randomSeed(), JSON.stringify(context()))));
+  /**
+   * Fills every placement the edge did not fill (no `data-rapport-decision`) from local
+   * decisions; returns the decisions made. The HTML comes escaped from the core's templates.
+   */
+  api.render = () => {
+    const e = need();
+    const elements = [...document.querySelectorAll('[data-rapport-placement]:not([data-rapport-decision])')];
+    const placements = elements.map((el) => el.getAttribute('data-rapport-placement'));
+    const decisions = JSON.parse(call(e, 'render', Date.now(), randomSeed(), JSON.stringify(context()), ...placements));
+    decisions.forEach((decision, i) => {
+      const [item] = decision.items;
+      if (item) {
+        if (item.content.html != null) elements[i].innerHTML = item.content.html;
+        elements[i].setAttribute('data-rapport-offer', item.offer);
+      }
+      elements[i].setAttribute('data-rapport-decision', decision.decision_id);
+    });
+    return rendered(decisions);
+  };
   /** Re-decides every placement, the edge's too (after a signal that should change them). */
   api.refresh = () => {
     document.querySelectorAll('[data-rapport-placement][data-rapport-decision]').forEach((el) => {

@@ -1,21 +1,23 @@
-//! Rapport in the browser: the core compiled to Wasm behind a small wasm-bindgen surface.
+//! Rapport in the browser: the core compiled to Wasm behind the smallest wasm-bindgen surface
+//! that does the job: text in, text out.
 //!
 //! The engine holds the bundle and the browser's profile fragment (replica `browser:<device>`),
-//! so a signal applied with `track` changes the very next `decide`, with no round trip. JSON
-//! strings cross the boundary (one `JSON.parse` on the JS side is smaller and faster than a
-//! generic converter). Errors cross as real JS `Error`s whose `name` is the core's stable kind.
-//! JS reaches the engine through one door, [`Engine::call`], and the page's context through
-//! [`page_context_of`]: wasm-bindgen writes a JS wrapper and a Wasm shim for every export, which
-//! for ten exports was more glue than `core.js` has logic.
-//! Storage, network and listeners live in the JS wrapper (`js/`); rendering imports the four
-//! DOM calls it needs directly (js-sys and web-sys would bring thousands of bindings' glue).
+//! so a signal applied with `track` changes the very next `decide`, with no round trip. JS
+//! reaches it through one export, [`Engine::call`], and the page's context through
+//! [`page_context_of`]: wasm-bindgen writes a JS wrapper and a Wasm shim for every export, and
+//! for ten exports that was more glue than `core.js` has logic. Only text crosses the boundary:
+//! JSON (one `JSON.parse` on the JS side is smaller and faster than a generic converter), and
+//! errors as text too (see [`Failure`]), which `core.js` throws as JS `Error`s named after the
+//! core's stable kind. So no JS object ever crosses, and the glue keeps no table of them.
+//! Storage, network, listeners and the DOM live in the JS wrapper (`js/`): rendering writes the
+//! decisions this returns into the placements.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use rapport::json;
 use rapport::json::Value;
 use rapport::profile::{Consent, Event, Outcome};
-use rapport::{Bundle, Decision, Profile, Request};
+use rapport::{Bundle, Profile, Request};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -27,198 +29,183 @@ pub mod tools;
 #[global_allocator]
 static ALLOCATOR: alloc::Blocks = alloc::Blocks::new();
 
+/// Why an operation failed: the core's stable error kind (the JS `Error`'s `name`) and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Failure {
+    fn new(kind: &'static str, message: &str) -> Failure {
+        Failure { kind, message: message.to_owned() }
+    }
+
+    /// As [`Engine::call`] answers it: NUL, the kind, NUL, the message. No JSON text (every
+    /// answer that succeeds) starts with NUL, so `core.js` tells the two apart by the first
+    /// character.
+    fn encoded(&self) -> String {
+        ["\0", self.kind, "\0", &self.message].concat()
+    }
+}
+
 /// A compiled bundle and the visitor's profile, ready to decide with.
 #[wasm_bindgen]
 pub struct Engine {
-    bundle: Bundle,
+    bundle: Option<Bundle>,
     profile: Profile,
 }
 
 #[wasm_bindgen]
 impl Engine {
-    /// Loads a compiled bundle (JSON text: what `GET /v1/bundle` serves or `rapport compile
-    /// --browser` writes), trusting the checks its compilation made (`Bundle::from_compiled`);
-    /// throws an `Error` named after the error kind, also for a catalog.
+    /// An engine with no bundle yet: the first operation is `bundle`.
     #[wasm_bindgen(constructor)]
-    pub fn new(bundle_json: &str) -> Result<Engine, JsValue> {
-        let bundle = Bundle::from_compiled(bundle_json).map_err(|errors| {
-            let kind = errors.first().map_or("parse", |e| e.kind.as_str());
-            let mut message = String::new();
-            for (i, e) in errors.iter().enumerate() {
-                if i > 0 {
-                    message.push('\n');
-                }
-                message.push_str(&e.text());
-            }
-            js_error(kind, &message)
-        })?;
-        Ok(Engine { bundle, profile: Profile::default() })
+    #[allow(clippy::new_without_default)] // JS's `new Engine()`; Rust uses `Engine::open`.
+    pub fn new() -> Engine {
+        Engine { bundle: None, profile: Profile::default() }
     }
 
-    /// Every operation JS asks of the engine, by name: `op`'s text arguments come in `args`,
-    /// joined by NUL (which JSON text never holds raw, nor do replica and device ids); `now` and
-    /// `seed` are the clock and randomness of the operations that take them.
+    /// Every operation JS asks of the engine: [`Engine::run`]'s answer, or its [`Failure`]
+    /// encoded (NUL, kind, NUL, message).
+    pub fn call(&mut self, op: &str, args: &str, now: f64, seed: f64) -> String {
+        self.run(op, args, now, seed).unwrap_or_else(|failure| failure.encoded())
+    }
+}
+
+impl Engine {
+    /// An engine with `bundle_json` loaded (the `bundle` operation).
+    pub fn open(bundle_json: &str) -> Result<Engine, Failure> {
+        let mut engine = Engine::new();
+        engine.run("bundle", bundle_json, 0.0, 0.0)?;
+        Ok(engine)
+    }
+
+    /// Runs operation `op`. Its text arguments come in `args`, joined by NUL (which JSON text
+    /// never holds raw, nor do ids and placement names); `now` (ms) and `seed` are the clock and
+    /// randomness of the operations that take them, drawn by the caller (`core.js`: `Date.now()`
+    /// and `crypto`), which keeps the core free of both.
     ///
     /// | `op` | `args` | answers |
     /// | --- | --- | --- |
-    /// | `load` | replica, device id, stored fragment, edge fragment | `""` |
-    /// | `track` | event | [`Engine::track`] |
-    /// | `decide` | placement, context, `trace` or `""` | [`Engine::decide`] |
-    /// | `render` | context | [`Engine::render`] |
-    /// | `consent`, `fragment`, `view`, `version` | | as the methods of those names |
-    ///
-    /// An unknown `op` throws an `Error` named `invalid`.
-    pub fn call(&mut self, op: &str, args: &str, now: f64, seed: f64) -> Result<String, JsValue> {
+    /// | `bundle` | a compiled bundle (what `GET /v1/bundle` serves or `rapport compile --browser` writes) | `""`; see `Bundle::from_compiled` |
+    /// | `load` | replica, device id, stored fragment, edge fragment (either may be `""`) | `""` |
+    /// | `track` | an event `{id, type, ts, props}` | `{event, outcome, reason}` |
+    /// | `decide` | placement, context, `trace` or `""` | the decision |
+    /// | `render` | context, then the placement of each element to fill | the decisions, element `i` seeded `seed + i` |
+    /// | `consent` | | `granted`, `denied` or `pending` |
+    /// | `fragment` | | the fragment to store |
+    /// | `view` | | the profile view at `now` |
+    /// | `version` | | the bundle's content version |
+    pub fn run(&mut self, op: &str, args: &str, now: f64, seed: f64) -> Result<String, Failure> {
+        if op == "bundle" {
+            let bundle = Bundle::from_compiled(args).map_err(|errors| {
+                let kind = errors.first().map_or("parse", |e| e.kind.as_str());
+                let mut message = String::new();
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        message.push('\n');
+                    }
+                    message.push_str(&e.text());
+                }
+                Failure { kind, message }
+            })?;
+            self.bundle = Some(bundle);
+            return Ok(String::new());
+        }
+        let Some(bundle) = &self.bundle else {
+            return Err(Failure::new("not_found", "no bundle loaded: the first operation is bundle"));
+        };
+        let profile = &mut self.profile;
         let mut args = args.split('\0');
         let mut arg = || args.next().unwrap_or_default();
         Ok(match op {
             "load" => {
                 let (replica, device_id, stored, edge) = (arg(), arg(), arg(), arg());
-                self.load(replica, device_id, stored, edge);
+                *profile = load(bundle, replica, device_id, stored, edge);
                 String::new()
             }
-            "track" => self.track(arg())?,
+            "track" => track(bundle, profile, arg())?,
             "decide" => {
-                let (placement, context, trace) = (arg(), arg(), arg());
-                self.decide(placement, context, now, seed, Some(trace == "trace"))?
+                let (placement, context, trace) = (arg(), parse_context(arg())?, arg() == "trace");
+                let request =
+                    Request { placement, context: &context, now: now as i64, seed: seed as u64, trace };
+                rapport::decide(bundle, profile, &request).to_json()
             }
-            "render" => self.render(arg(), now, seed)?,
-            "consent" => self.consent(),
-            "fragment" => self.fragment(),
-            "view" => self.view(now),
-            "version" => self.version(),
-            _ => return Err(js_error("invalid", &["unknown operation ", op].concat())),
+            "render" => {
+                let context = parse_context(arg())?;
+                json::written(|out| {
+                    json::open(out, '[');
+                    for (i, placement) in args.enumerate() {
+                        let seed = (seed as u64).wrapping_add(i as u64);
+                        let request =
+                            Request { placement, context: &context, now: now as i64, seed, trace: false };
+                        rapport::decide(bundle, profile, &request).write_json(out);
+                    }
+                    out.push(']');
+                })
+            }
+            "consent" => profile.consent(&bundle.schema).as_str().to_owned(),
+            "fragment" => fragment(bundle, profile),
+            "view" => bundle.view(profile, now as i64).to_json(),
+            "version" => bundle.version.clone(),
+            _ => return Err(Failure::new("invalid", &["unknown operation ", op].concat())),
         })
     }
 }
 
-/// What JS reaches through [`Engine::call`] (and Rust tests call directly).
-impl Engine {
-    /// The bundle's content version.
-    pub fn version(&self) -> String {
-        self.bundle.version.clone()
+/// The browser's fragment for `replica`: the stored one (JSON, or empty), else a new one first
+/// known by the edge's visitor id when the edge sent a fragment (so experiments allocate alike at
+/// the edge and here), else by `device_id`; then the edge's merged in. Both fragments are
+/// Rapport's own, read without the shape check (`from_trusted_json`).
+fn load(bundle: &Bundle, replica: &str, device_id: &str, stored: &str, edge: &str) -> Profile {
+    let edge = Profile::from_trusted_json(edge);
+    let mut profile = Profile::from_trusted_json(stored).unwrap_or_else(|| {
+        let key = edge.as_ref().and_then(|e| e.key().map(str::to_owned));
+        Profile::new(replica, key.as_deref().unwrap_or(device_id))
+    });
+    profile.replica = replica.to_owned();
+    if let Some(edge) = edge.filter(|e| profile.same_person(e, &bundle.schema)) {
+        profile.merge(&edge);
     }
+    profile
+}
 
-    /// Sets up the browser's fragment for `replica`: the stored one (JSON, or empty), else a new
-    /// one first known by the edge's visitor id when the edge sent a fragment (so experiments
-    /// allocate alike at the edge and here), else by `device_id`; then merges the edge's.
-    /// Both fragments are Rapport's own, read without the shape check (`from_trusted_json`).
-    pub fn load(&mut self, replica: &str, device_id: &str, stored: &str, edge: &str) {
-        let edge = Profile::from_trusted_json(edge);
-        let mut profile = Profile::from_trusted_json(stored).unwrap_or_else(|| {
-            let key = edge.as_ref().and_then(|e| e.key().map(str::to_owned));
-            Profile::new(replica, key.as_deref().unwrap_or(device_id))
-        });
-        profile.replica = replica.to_owned();
-        if let Some(edge) = edge.filter(|e| profile.same_person(e, &self.bundle.schema)) {
-            profile.merge(&edge);
+/// Validates and applies one event at once. Answers `{"event", "outcome": "applied" |
+/// "duplicate" | "dropped", "reason"}` with the event as it should be sent to the edge (its
+/// `origin` set to this replica).
+fn track(bundle: &Bundle, profile: &mut Profile, event_json: &str) -> Result<String, Failure> {
+    let value = json::parse(event_json).map_err(|e| Failure::new("parse", &e.text()))?;
+    let mut event = Event::from_value(&value, true).map_err(|e| Failure::new(e.kind.as_str(), &e.text()))?;
+    event.origin.get_or_insert_with(|| profile.replica.clone());
+    let (name, reason) = match profile.apply(&bundle.schema, &event) {
+        Outcome::Applied => ("applied", None),
+        Outcome::Duplicate => ("duplicate", None),
+        Outcome::Dropped(reason) => ("dropped", Some(reason)),
+    };
+    // Keys sorted, as a JSON object value has them.
+    let event = json::parse(&event.to_json()).unwrap_or_default();
+    Ok(json::written(|out| {
+        json::open(out, '{');
+        json::key(out, "event");
+        json::value(out, &event);
+        json::key(out, "outcome");
+        json::string(out, name);
+        json::key(out, "reason");
+        match reason {
+            Some(reason) => json::string(out, reason),
+            None => json::null(out),
         }
-        self.profile = profile;
-    }
+        out.push('}');
+    }))
+}
 
-    /// Validates and applies one event (`{id, type, ts, props}`) at once. Returns
-    /// `{"outcome": "applied"|"duplicate"|"dropped", "reason"?, "event"}` with the event as it
-    /// should be sent to the edge (its `origin` set to this replica); throws on a bad event.
-    pub fn track(&mut self, event_json: &str) -> Result<String, JsValue> {
-        let value = json::parse(event_json).map_err(|e| js_error("parse", &e.text()))?;
-        let mut event = Event::from_value(&value, true).map_err(|e| js_error(e.kind.as_str(), &e.text()))?;
-        event.origin.get_or_insert_with(|| self.profile.replica.clone());
-        let outcome = self.profile.apply(&self.bundle.schema, &event);
-        let (name, reason) = match outcome {
-            Outcome::Applied => ("applied", None),
-            Outcome::Duplicate => ("duplicate", None),
-            Outcome::Dropped(reason) => ("dropped", Some(reason)),
-        };
-        // Keys sorted, as a JSON object value has them.
-        let event = json::parse(&event.to_json()).unwrap_or_default();
-        Ok(json::written(|out| {
-            json::open(out, '{');
-            json::key(out, "event");
-            json::value(out, &event);
-            json::key(out, "outcome");
-            json::string(out, name);
-            json::key(out, "reason");
-            match reason {
-                Some(reason) => json::string(out, reason),
-                None => json::null(out),
-            }
-            out.push('}');
-        }))
+/// The fragment to keep in storage: all of it with consent; without, only the consent record.
+fn fragment(bundle: &Bundle, profile: &Profile) -> String {
+    if profile.consent(&bundle.schema) == Consent::Granted {
+        return profile.to_json();
     }
-
-    /// `granted`, `denied` or `pending`.
-    pub fn consent(&self) -> String {
-        self.profile.consent(&self.bundle.schema).as_str().to_owned()
-    }
-
-    /// The fragment to keep in storage: all of it with consent; without, only the consent record.
-    pub fn fragment(&self) -> String {
-        if self.profile.consent(&self.bundle.schema) == Consent::Granted {
-            return self.profile.to_json();
-        }
-        let kept = Profile {
-            replica: self.profile.replica.clone(),
-            consent: self.profile.consent,
-            ..Profile::default()
-        };
-        kept.to_json()
-    }
-
-    /// The profile view at `now` (ms).
-    pub fn view(&self, now: f64) -> String {
-        self.bundle.view(&self.profile, now as i64).to_json()
-    }
-
-    /// Decides `placement` in `context_json` at `now` (ms); returns the decision as JSON.
-    /// `seed` is the decision's randomness, drawn by the caller (`core.js` from `crypto`), as
-    /// `now` is its clock; `trace` explains every offer not chosen.
-    pub fn decide(
-        &mut self,
-        placement: &str,
-        context_json: &str,
-        now: f64,
-        seed: f64,
-        trace: Option<bool>,
-    ) -> Result<String, JsValue> {
-        let context = parse_context(context_json)?;
-        Ok(self.decision(placement, &context, now, seed as u64, trace.unwrap_or(false)).to_json())
-    }
-
-    /// Fills every `[data-rapport-placement]` element that the edge has not already filled
-    /// (no `data-rapport-decision`) from a local decision; returns the decisions as a JSON array.
-    /// The `i`th element's decision is seeded with `seed + i`.
-    pub fn render(&mut self, context_json: &str, now: f64, seed: f64) -> Result<String, JsValue> {
-        let elements = query_selector_all("[data-rapport-placement]:not([data-rapport-decision])")
-            .map_err(|_| js_error("not_found", "render needs a document"))?;
-        let context = parse_context(context_json)?;
-        let mut decisions = Vec::new();
-        for i in 0..elements.length() {
-            let Some(element) = elements.item(i) else { continue };
-            let Some(placement) = element.get_attribute("data-rapport-placement") else { continue };
-            let seed = (seed as u64).wrapping_add(u64::from(i));
-            let decision = self.decision(&placement, &context, now, seed, false);
-            if let Some(item) = decision.items.first() {
-                if let Some(html) = &item.content.html {
-                    element.set_inner_html(html);
-                }
-                element.set_attribute("data-rapport-offer", &item.offer)?;
-            }
-            element.set_attribute("data-rapport-decision", &decision.decision_id)?;
-            decisions.push(decision);
-        }
-        Ok(json::written(|out| {
-            json::open(out, '[');
-            for decision in &decisions {
-                decision.write_json(out);
-            }
-            out.push(']');
-        }))
-    }
-
-    fn decision(&mut self, placement: &str, context: &Value, now: f64, seed: u64, trace: bool) -> Decision {
-        let request = Request { placement, context, now: now as i64, seed, trace };
-        rapport::decide(&self.bundle, &mut self.profile, &request)
-    }
+    let kept = Profile { replica: profile.replica.clone(), consent: profile.consent, ..Profile::default() };
+    kept.to_json()
 }
 
 /// [`page_context`] for JS: url, path, referrer, title and user agent joined by NUL (one text
@@ -238,43 +225,6 @@ pub fn page_context(url: &str, path: &str, referrer: &str, title: &str, user_age
     json::text(&rapport::context::request_context(&facts))
 }
 
-fn parse_context(json: &str) -> Result<Value, JsValue> {
-    json::parse(json).map_err(|e| js_error("parse", &["context: ", &e.text()].concat()))
-}
-
-/// A JS `Error` whose `name` is the stable kind.
-fn js_error(kind: &str, message: &str) -> JsValue {
-    let error = JsError::new(message);
-    error.set_name(kind);
-    error.into()
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// JS `Error`.
-    #[wasm_bindgen(js_name = Error)]
-    type JsError;
-    #[wasm_bindgen(constructor, js_class = "Error")]
-    fn new(message: &str) -> JsError;
-    #[wasm_bindgen(method, setter = name, js_class = "Error")]
-    fn set_name(this: &JsError, name: &str);
-
-    /// The elements `document.querySelectorAll` found.
-    type NodeList;
-    /// Throws (an `Err` here) where there is no `document`.
-    #[wasm_bindgen(catch, js_namespace = document, js_name = querySelectorAll)]
-    fn query_selector_all(selectors: &str) -> Result<NodeList, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn length(this: &NodeList) -> u32;
-    #[wasm_bindgen(method)]
-    fn item(this: &NodeList, index: u32) -> Option<Element>;
-
-    /// A DOM element.
-    type Element;
-    #[wasm_bindgen(method, js_name = getAttribute)]
-    fn get_attribute(this: &Element, name: &str) -> Option<String>;
-    #[wasm_bindgen(catch, method, js_name = setAttribute)]
-    fn set_attribute(this: &Element, name: &str, value: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, setter = innerHTML)]
-    fn set_inner_html(this: &Element, html: &str);
+fn parse_context(json: &str) -> Result<Value, Failure> {
+    json::parse(json).map_err(|e| Failure::new("parse", &["context: ", &e.text()].concat()))
 }

@@ -10,11 +10,10 @@ fn decide_vectors_hold_in_wasm_under_node() {
 }
 
 #[wasm_bindgen_test]
-fn a_bad_bundle_throws_an_error_named_after_its_kind() {
+fn a_bad_bundle_fails_with_its_kind_and_every_later_operation_says_so() {
     let error = |source: &str| {
-        let error = rapport_web::Engine::new(source).err().unwrap();
-        let error: js_sys::Error = wasm_bindgen::JsCast::dyn_into(error).unwrap();
-        (String::from(error.name()), String::from(error.message()))
+        let failure = rapport_web::Engine::open(source).err().unwrap();
+        (failure.kind, failure.message)
     };
     assert_eq!(error("{not json").0, "parse");
     // A catalog is not loaded unchecked: it goes through the edge (or `rapport compile`) first.
@@ -22,7 +21,7 @@ fn a_bad_bundle_throws_an_error_named_after_its_kind() {
     assert_eq!(
         error(catalog),
         (
-            "invalid".to_owned(),
+            "invalid",
             "/rapport_bundle: not a compiled bundle of format 1: load what GET /v1/bundle or `rapport compile --browser` writes"
                 .to_owned()
         )
@@ -31,7 +30,11 @@ fn a_bad_bundle_throws_an_error_named_after_its_kind() {
     let bundle = r#"{"rapport_bundle":1,"version":"v","catalog":{"catalog":"c","placements":{"p":{}},
         "offers":[{"id":"o","placements":["p"],"audience":"nobody"}]}}"#;
     let expected = "/catalog/offers/0/audience: unknown audience nobody";
-    assert_eq!(error(bundle), ("invalid".to_owned(), expected.to_owned()));
+    assert_eq!(error(bundle), ("invalid", expected.to_owned()));
+    // What JS gets: the failure encoded, for core.js to throw; no bundle, no decision.
+    let mut engine = rapport_web::Engine::new();
+    assert_eq!(engine.call("bundle", bundle, 0.0, 0.0), ["\0invalid\0", expected].concat());
+    assert!(engine.call("decide", "p\0{}\0", 1.0, 1.0).starts_with("\0not_found\0"));
 }
 
 /// The bundle `core.js` warms the engine with while `/v1/bundle` downloads loads and decides: a
@@ -41,39 +44,52 @@ fn the_warm_up_bundle_loads_and_decides() {
     let core = include_str!("../js/core.js");
     let start = core.find("const WARM = '").unwrap() + "const WARM = '".len();
     let warm = &core[start..start + core[start..].find("';").unwrap()];
-    let mut engine = rapport_web::Engine::new(warm).unwrap();
-    engine.load("browser:warm", "warm", "", "");
-    let decision = engine.decide("p", r#"{"device":"desktop"}"#, 1_763_800_000_000.0, 1.0, None).unwrap();
+    let mut engine = rapport_web::Engine::open(warm).unwrap();
+    engine.run("load", "browser:warm\0warm\0\0", 0.0, 0.0).unwrap();
+    let decision = engine.run("decide", "p\0{\"device\":\"desktop\"}\0", 1_763_800_000_000.0, 1.0).unwrap();
     let decision: serde_json::Value = serde_json::from_str(&decision).unwrap();
     assert_eq!(decision["items"][0]["offer"], "f", "{decision}");
 }
 
-/// `core.js` reaches the engine through `Engine::call` only: each operation answers through it as
-/// its method does, arguments split at NUL; an unknown one throws.
+/// `core.js` reaches the engine through `Engine::call` only: every operation, its arguments split
+/// at NUL; a failure is encoded; an unknown operation fails.
 #[wasm_bindgen_test]
 fn every_operation_answers_through_the_one_door() {
     let bundle = common::bundle(include_str!("../../examples/northwind.catalog.json"));
-    let (mut direct, mut door) =
-        (rapport_web::Engine::new(&bundle).unwrap(), rapport_web::Engine::new(&bundle).unwrap());
+    let mut engine = rapport_web::Engine::open(&bundle).unwrap();
     let now = 1_763_800_000_000.0;
-    direct.load("browser:d1", "d1", "", "");
-    assert_eq!(door.call("load", "browser:d1\0d1\0\0", 0.0, 0.0).unwrap(), "");
+    assert_eq!(engine.call("load", "browser:d1\0d1\0\0", 0.0, 0.0), "");
     let event = r#"{"id":"e1","type":"product_view","ts":1763800000000,"props":{"category":"coats"}}"#;
-    assert_eq!(door.call("track", event, 0.0, 0.0).unwrap(), direct.track(event).unwrap());
+    let tracked: serde_json::Value = serde_json::from_str(&engine.call("track", event, 0.0, 0.0)).unwrap();
+    assert_eq!(
+        (tracked["outcome"].as_str(), tracked["event"]["origin"].as_str()),
+        (Some("applied"), Some("browser:d1"))
+    );
+    let bad = engine.call("track", r#"{"id":"e2","type":"x"}"#, 0.0, 0.0);
+    assert_eq!(bad, "\0invalid\0/ts: ts is required");
     let context = r#"{"page":{"path":"/coats/"}}"#;
-    for trace in [false, true] {
-        let args = ["hero", context, if trace { "trace" } else { "" }].join("\0");
-        let through = door.call("decide", &args, now, 7.0).unwrap();
-        assert_eq!(through, direct.decide("hero", context, now, 7.0, Some(trace)).unwrap());
-        assert_eq!(through.contains("\"trace\""), trace, "{through}");
+    for trace in ["", "trace"] {
+        let decision = engine.call("decide", &["hero", context, trace].join("\0"), now, 7.0);
+        let decision: serde_json::Value = serde_json::from_str(&decision).unwrap();
+        assert_eq!(decision["placement"], "hero");
+        assert_eq!(decision.get("trace").is_some(), trace == "trace", "{decision}");
     }
-    assert_eq!(door.call("view", "", now, 0.0).unwrap(), direct.view(now));
-    assert_eq!(door.call("fragment", "", 0.0, 0.0).unwrap(), direct.fragment());
-    assert_eq!(door.call("consent", "", 0.0, 0.0).unwrap(), "granted");
-    assert_eq!(door.call("version", "", 0.0, 0.0).unwrap(), direct.version());
-    let error = door.call("launch", "", 0.0, 0.0).err().unwrap();
-    let error: js_sys::Error = wasm_bindgen::JsCast::dyn_into(error).unwrap();
-    assert_eq!(String::from(error.name()), "invalid");
+    // `render`: one decision per placement given, in order, element i seeded seed + i.
+    let rendered = engine.call("render", &[context, "hero", "side", "hero"].join("\0"), now, 7.0);
+    let rendered: serde_json::Value = serde_json::from_str(&rendered).unwrap();
+    let placements: Vec<&str> =
+        rendered.as_array().unwrap().iter().map(|d| d["placement"].as_str().unwrap()).collect();
+    assert_eq!(placements, ["hero", "side", "hero"]);
+    let alone = engine.call("decide", &["hero", context, ""].join("\0"), now, 9.0);
+    let alone: serde_json::Value = serde_json::from_str(&alone).unwrap();
+    assert_eq!(rendered[2]["decision_id"], alone["decision_id"]);
+    assert_eq!(engine.call("render", context, now, 7.0), "[]");
+    let view: serde_json::Value = serde_json::from_str(&engine.call("view", "", now, 0.0)).unwrap();
+    assert_eq!(view["computed"]["coat_views_1h"], 1);
+    assert!(engine.call("fragment", "", 0.0, 0.0).contains("browser:d1"));
+    assert_eq!(engine.call("consent", "", 0.0, 0.0), "granted");
+    assert_eq!(engine.call("version", "", 0.0, 0.0).len(), 16);
+    assert_eq!(engine.call("launch", "", 0.0, 0.0), "\0invalid\0unknown operation launch");
     let context = rapport_web::page_context_of(
         "https://shop.example/coats/?utm_source=mail\0/coats/\0\0Coats\0Mozilla/5.0 (iPhone)",
     );
