@@ -67,6 +67,9 @@ fn a_published_bundle_round_trips_exactly() {
     assert_eq!(errors(&unknown), ["/catalog/offers/0/audience"]);
     let broken = browser.replacen(r#"{">=":"#, r#"{"no such op":"#, 1);
     assert_eq!(errors(&broken), ["/catalog/audiences/coat_intent/no such op"]);
+    // A fallback is shown to everybody: one with an audience is refused when trusted too.
+    let with_audience = browser.replacen(r#""fallback":"sorry""#, r#""fallback":"coats-10""#, 1);
+    assert_eq!(errors(&with_audience), ["/catalog/placements/hero/fallback"]);
     // What it trusts: checks that only make errors, like a repeated id, are its edge's job.
     let repeated = browser.replacen(r#""id":"sorry""#, r#""id":"coats-10""#, 1);
     assert_eq!(errors(&repeated), Vec::<String>::new());

@@ -163,10 +163,11 @@ impl Bundle {
 
     /// Compiles a catalog's rules and resolves its references, with every error found; the
     /// version is left to the caller. Without `CHECK` (a bundle its compilation checked), only
-    /// what building needs is looked at: rules must compile and audiences must exist (an offer
-    /// whose audience is unknown must never read as one for everybody); the checks that only
-    /// make errors (repeated ids, schedules, weights, fallbacks, templates inside data…) leave
-    /// the build, and with them their messages.
+    /// what building needs is looked at, and what keeps an offer from reaching people it was not
+    /// meant for: rules must compile, audiences must exist (an unknown one read as absent would
+    /// show its offer to everybody), and a fallback has neither audience nor eligibility. The
+    /// checks that only make errors (repeated ids, schedules, weights, other fallback checks,
+    /// templates inside data…) leave the build, and with them their messages.
     fn resolve<const CHECK: bool>(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
         let mut errors = Vec::new();
         let mut audience_names = Vec::with_capacity(catalog.audiences.len());
@@ -306,7 +307,9 @@ impl Bundle {
                 match offer_ids.find(fallback) {
                     Some(i) => {
                         let offer = &catalog.offers[i];
-                        if CHECK && (offer.audience.is_some() || offer.eligibility.is_some()) {
+                        // Checked when trusted too: a fallback is shown to everybody, so one with an
+                        // audience would be an open door.
+                        if offer.audience.is_some() || offer.eligibility.is_some() {
                             errors.push(invalid(
                                 at,
                                 cat(&["fallback ", fallback, " must have no audience and no eligibility"]),
