@@ -18,13 +18,14 @@ export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
 #   them (the Playwright suites load it); Cargo keeps the builds' artefacts apart.
 # - std at opt-level "z" with its `optimize_for_size` code, and panics that trap at once
 #   (`-Cpanic=immediate-abort`) instead of formatting a message nobody reads (wasm32 has no
-#   stderr): 2.9 KB gzip (BENCHMARKS.md).
+#   stderr): 2.9 KB gzip (BENCHMARKS.md); and, since nothing reports a panic's place either,
+#   no source file names for them (`-Zlocation-detail=none`: 0.2 KB).
 # Building std is a Cargo feature stable Rust has not released (and immediate-abort needs Rust
 # 1.92 or later): RUSTC_BOOTSTRAP lets the stable toolchain use them, for these builds only. If
 # a toolchain ever refuses these flags, dropping them (and RUSTC_BOOTSTRAP) gives a working SDK
 # 2.9 KB larger; the tests run on the stable build.
 sdk_cargo() {
-  local flags="-Ctarget-feature=-reference-types -Cpanic=immediate-abort -Zunstable-options"
+  local flags="-Ctarget-feature=-reference-types -Cpanic=immediate-abort -Zunstable-options -Zlocation-detail=none"
   local cmd="$1"
   shift
   local std=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
