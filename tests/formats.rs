@@ -70,6 +70,16 @@ fn a_published_bundle_round_trips_exactly() {
     // A fallback is shown to everybody: one with an audience is refused when trusted too.
     let with_audience = browser.replacen(r#""fallback":"sorry""#, r#""fallback":"coats-10""#, 1);
     assert_eq!(errors(&with_audience), ["/catalog/placements/hero/fallback"]);
+    // A value a newer edge may know and this SDK does not would change what audiences see.
+    let newer = browser.replacen(r#""agg":"distinct""#, r#""agg":"median""#, 1).replacen(
+        r#""window":"7d""#,
+        r#""window":"7w""#,
+        1,
+    );
+    assert_eq!(
+        errors(&newer),
+        ["/catalog/computed/categories/agg", "/catalog/computed/first_category/window"]
+    );
     // What it trusts: checks that only make errors, like a repeated id, are its edge's job.
     let repeated = browser.replacen(r#""id":"sorry""#, r#""id":"coats-10""#, 1);
     assert_eq!(errors(&repeated), Vec::<String>::new());

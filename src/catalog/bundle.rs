@@ -99,7 +99,9 @@ impl Bundle {
     /// compiled and audiences resolved again, with the same errors as [`Bundle::compile`]; a
     /// reference to an unknown placement or offer reads as absent. A catalog is refused, and so
     /// is a bundle of another format than 1 (`rapport_bundle`): an SDK a browser has cached never
-    /// misreads what a newer edge writes.
+    /// misreads what a newer edge writes. Within format 1, a setting's value the SDK does not
+    /// know reads as its default, never a wider one (`Schema::compile`); a new value that could
+    /// widen who sees an offer needs a new format number.
     ///
     /// This is the browser SDK's loader. Its bundles come from its own edge, which validated the
     /// catalog when it was published; whoever could alter them could alter the page's scripts as
@@ -114,7 +116,9 @@ impl Bundle {
             let message = "not a compiled bundle of format 1: load what GET /v1/bundle or `rapport compile --browser` writes";
             return refuse("/rapport_bundle", message);
         }
-        let Some(version) = value.get("version").and_then(Value::as_str).map(str::to_owned) else {
+        // No NUL: the SDK answers with the version as text, and a NUL first marks a failure there.
+        let version = value.get("version").and_then(Value::as_str).filter(|v| !v.contains('\0'));
+        let Some(version) = version.map(str::to_owned) else {
             return refuse("/version", "a compiled bundle carries its version, a string");
         };
         let Some(catalog) = value.get("catalog").filter(|c| c.is_object()).map(Catalog::from_checked) else {

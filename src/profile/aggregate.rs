@@ -507,11 +507,12 @@ impl Series {
             }
         }
         match self {
-            Series::Counter { o, .. } => {
-                if let Some(idx) = newest(o) {
+            Series::Counter { o, .. } => match newest(o) {
+                Some(idx) => {
                     make_room(o, idx);
                 }
-            }
+                None => o.retain(|_, d| !d.1.is_empty()),
+            },
             Series::Extreme { w, b, .. } if *w > 0 => keep(b),
             Series::First { w, b } if *w > 0 => keep(b),
             _ => {}

@@ -138,8 +138,9 @@ impl Fragment {
 
     /// Reads the fields of a fragment. An item not as Rapport writes it is left out rather than
     /// read as zeros: a zero time would win every merge that keeps the earliest (an identity, an
-    /// experiment's variant, the first request's country). On a value the shape check passed,
-    /// nothing is left out. Fields Rapport does not know are ignored.
+    /// experiment's variant, the first request's country); so is a time outside the range of
+    /// event timestamps. Aggregates come out sorted and deduplicated (`Series::read`). Fields
+    /// Rapport does not know are ignored.
     fn read(value: &Value) -> Fragment {
         let field = |key: &str| value.get(key).filter(|v| !v.is_null());
         let mut f = Fragment { replica: text(field("replica")), ..Fragment::default() };
@@ -542,9 +543,9 @@ fn text(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
-/// A time read as [`int`] reads it, if it is an integer.
+/// A time, if it is an integer within the range of event timestamps (none is negative).
 pub(crate) fn time(v: Option<&Value>) -> Option<i64> {
-    v.filter(|v| v.as_i64().is_some()).map(|v| int(Some(v)))
+    v?.as_i64().filter(|t| (0..=super::event::MAX_TS).contains(t))
 }
 
 /// `[ts, text, …]`.

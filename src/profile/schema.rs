@@ -71,8 +71,9 @@ impl Schema {
     }
 
     /// Compiles the catalog's settings and computed definitions; every error, with its pointer.
-    /// Without `CHECK` (a bundle its compilation checked), only `where` rules report errors:
-    /// a setting out of its domain reads as its default.
+    /// Without `CHECK` (a bundle its compilation checked), only what could change what audiences
+    /// see is refused (`where` rules, `agg`, windows): a setting out of its domain reads as its
+    /// default, which is never wider (priority ranking, pending consent, the default timeout).
     pub fn compile<const CHECK: bool>(catalog: &Catalog, errors: &mut Vec<Error>) -> Schema {
         let settings = &catalog.settings;
         let mut computed = Vec::new();
@@ -80,13 +81,13 @@ impl Schema {
         let event_names = Names { audiences: &no_names, computed: Some(&no_names), paths: None };
         for (name, def) in &catalog.computed {
             let at = cat(&["/computed/", &pointer_token(name)]);
+            // Refused when trusted too, as windows are: read as absent or lifetime, a value a newer
+            // edge knows and this SDK does not would change what audiences see.
             let Some(agg) = Agg::parse(&def.agg) else {
-                if CHECK {
-                    errors.push(invalid(
-                        &cat(&[&at, "/agg"]),
-                        "agg must be one of count sum min max first last distinct",
-                    ));
-                }
+                errors.push(invalid(
+                    &cat(&[&at, "/agg"]),
+                    "agg must be one of count sum min max first last distinct",
+                ));
                 continue;
             };
             let field: Vec<String> =
@@ -101,9 +102,7 @@ impl Schema {
                 None | Some(Ok(Window::Lifetime)) => None,
                 Some(Ok(Window::Ms(ms))) => Some(ms),
                 Some(Err(e)) => {
-                    if CHECK {
-                        errors.push(e.under(&cat(&[&at, "/window"])));
-                    }
+                    errors.push(e.under(&cat(&[&at, "/window"])));
                     None
                 }
             };
@@ -133,7 +132,7 @@ impl Schema {
                 if CHECK && !matches!(on, "impression" | "click") {
                     errors.push(invalid(&cat(&[&at, "/on"]), "on must be impression or click"));
                 }
-                let window = hidden_window::<CHECK>(&cap.window, &cat(&[&at, "/window"]), errors);
+                let window = hidden_window(&cap.window, &cat(&[&at, "/window"]), errors);
                 computed.push(ComputedDef {
                     name: Schema::cap_name(&offer.id, on, &cap.window),
                     event: on.to_owned(),
@@ -145,7 +144,7 @@ impl Schema {
             }
         }
         for (i, fatigue) in settings.fatigue.iter().enumerate() {
-            let window = hidden_window::<CHECK>(
+            let window = hidden_window(
                 &fatigue.window,
                 &cat(&["/settings/fatigue/", &num(i as u64), "/window"]),
                 errors,
@@ -245,14 +244,12 @@ impl Schema {
     }
 }
 
-fn hidden_window<const CHECK: bool>(text: &str, at: &str, errors: &mut Vec<Error>) -> Option<i64> {
+fn hidden_window(text: &str, at: &str, errors: &mut Vec<Error>) -> Option<i64> {
     match parse_window(text, Some(MAX_WINDOW_MS)) {
         Ok(Window::Ms(ms)) => Some(ms),
         Ok(Window::Lifetime) => None,
         Err(e) => {
-            if CHECK {
-                errors.push(e.under(at));
-            }
+            errors.push(e.under(at));
             None
         }
     }

@@ -43,11 +43,13 @@ const randomId = () => {
 /**
  * Asks the engine for `op` (`Engine::run` in web-sdk/src/lib.rs has the list): one export instead
  * of one per operation, whose glue would cost more than this file's logic. Text arguments are
- * joined by NUL, which JSON text never holds raw. A failure comes back as NUL, kind, NUL, message,
- * and is thrown as an `Error` named after the kind.
+ * joined by NUL, which JSON text never holds raw; an argument that holds one anyway (a placement
+ * name a page set) is passed as '', so it cannot shift the others. A failure comes back as NUL,
+ * kind, NUL, message, and is thrown as an `Error` named after the kind.
  */
 const call = (engine, op, now, seed, ...args) => {
-  const out = engine.call(op, args.join('\0'), now ?? 0, seed ?? 0);
+  const text = args.map((a) => (a.includes('\0') ? '' : a)).join('\0');
+  const out = engine.call(op, text, now ?? 0, seed ?? 0);
   if (out[0] !== '\0') return out;
   const at = out.indexOf('\0', 1);
   const error = new Error(out.slice(at + 1));

@@ -41,8 +41,9 @@ impl Failure {
         Failure { kind, message: message.to_owned() }
     }
 
-    /// As [`Engine::call`] answers it: NUL, the kind, NUL, the message. No JSON text (every
-    /// answer that succeeds) starts with NUL, so `core.js` tells the two apart by the first
+    /// As [`Engine::call`] answers it: NUL, the kind, NUL, the message. No answer that succeeds
+    /// starts with NUL (JSON text, a consent status, `""`, or a bundle's version, which
+    /// `from_compiled` refuses with a NUL in it), so `core.js` tells the two apart by the first
     /// character.
     fn encoded(&self) -> String {
         ["\0", self.kind, "\0", &self.message].concat()
@@ -81,9 +82,9 @@ impl Engine {
     }
 
     /// Runs operation `op`. Its text arguments come in `args`, joined by NUL (which JSON text
-    /// never holds raw, nor do ids and placement names); `now` (ms) and `seed` are the clock and
-    /// randomness of the operations that take them, drawn by the caller (`core.js`: `Date.now()`
-    /// and `crypto`), which keeps the core free of both.
+    /// never holds raw; `core.js` passes any other argument holding one as `""`); `now` (ms) and
+    /// `seed` are the clock and randomness of the operations that take them, drawn by the caller
+    /// (`core.js`: `Date.now()` and `crypto`), which keeps the core free of both.
     ///
     /// | `op` | `args` | answers |
     /// | --- | --- | --- |
@@ -155,14 +156,19 @@ impl Engine {
 
 /// The browser's fragment for `replica`: the stored one (JSON, or empty), else a new one first
 /// known by the edge's visitor id when the edge sent a fragment (so experiments allocate alike at
-/// the edge and here), else by `device_id`; then the edge's merged in. Both fragments are
+/// the edge and here), else by `device_id` (a stored fragment without an identity, kept while
+/// consent was not granted, gets that one too); then the edge's merged in. Both fragments are
 /// Rapport's own, read without the shape check (`from_trusted_json`).
 fn load(bundle: &Bundle, replica: &str, device_id: &str, stored: &str, edge: &str) -> Profile {
     let edge = Profile::from_trusted_json(edge);
-    let mut profile = Profile::from_trusted_json(stored).unwrap_or_else(|| {
-        let key = edge.as_ref().and_then(|e| e.key().map(str::to_owned));
-        Profile::new(replica, key.as_deref().unwrap_or(device_id))
-    });
+    let key = edge.as_ref().and_then(|e| e.key().map(str::to_owned));
+    let fresh = || Profile::new(replica, key.as_deref().unwrap_or(device_id));
+    let mut profile = Profile::from_trusted_json(stored).unwrap_or_else(fresh);
+    if profile.ids.is_empty() {
+        // What is stored without consent: the consent record alone. Without an identity the
+        // profile would have no experiment key and never be the edge's person.
+        profile.ids = fresh().ids;
+    }
     profile.replica = replica.to_owned();
     if let Some(edge) = edge.filter(|e| profile.same_person(e, &bundle.schema)) {
         profile.merge(&edge);

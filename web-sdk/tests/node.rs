@@ -106,6 +106,23 @@ fn every_operation_answers_through_the_one_door() {
     assert!(context.contains("mail"), "{context}");
 }
 
+/// Without consent the SDK stores the consent record alone: loaded again, that fragment gets the
+/// edge's identity, so experiments allocate as at the edge and the edge's fragment merges in.
+#[wasm_bindgen_test]
+fn a_stored_consent_record_still_joins_the_edges_profile() {
+    let bundle = common::bundle(include_str!("../../examples/northwind.catalog.json"));
+    let mut engine = rapport_web::Engine::open(&bundle).unwrap();
+    let stored = r#"{"replica":"browser:d1","consent":[5,"granted"]}"#;
+    let edge = r#"{"replica":"edge","ids":[[0,"anonymous","edge-visitor"]],"consent":[5,"granted"],
+        "computed":{"coat_views_1h":{"counter":{"w":60000,"sum":false,"o":{"edge":[29396666,[2]]}}}}}"#;
+    engine.run("load", &["browser:d1", "d1", stored, edge].join("\0"), 0.0, 0.0).unwrap();
+    let fragment = engine.run("fragment", "", 0.0, 0.0).unwrap();
+    assert!(fragment.contains(r#""ids":[[0,"anonymous","edge-visitor"]]"#), "{fragment}");
+    let view: serde_json::Value =
+        serde_json::from_str(&engine.run("view", "", 1_763_800_000_000.0, 0.0).unwrap()).unwrap();
+    assert_eq!(view["computed"]["coat_views_1h"], 2, "{view}");
+}
+
 /// The official JsonLogic suite (vendored in tests/data) through the Wasm build's `evalLine`
 /// (an authoring tool: `script/test` runs this suite with `--features tools`).
 #[cfg(feature = "tools")]
