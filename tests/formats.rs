@@ -80,6 +80,8 @@ fn a_published_bundle_round_trips_exactly() {
         errors(&newer),
         ["/catalog/computed/categories/agg", "/catalog/computed/first_category/window"]
     );
+    let cap_on = browser.replacen(r#""on":"click""#, r#""on":"hover""#, 1);
+    assert_eq!(errors(&cap_on), ["/catalog/offers/0/caps/1/on"]);
     // What it trusts: checks that only make errors, like a repeated id, are its edge's job.
     let repeated = browser.replacen(r#""id":"sorry""#, r#""id":"coats-10""#, 1);
     assert_eq!(errors(&repeated), Vec::<String>::new());

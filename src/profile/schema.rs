@@ -71,9 +71,10 @@ impl Schema {
     }
 
     /// Compiles the catalog's settings and computed definitions; every error, with its pointer.
-    /// Without `CHECK` (a bundle its compilation checked), only what could change what audiences
-    /// see is refused (`where` rules, `agg`, windows): a setting out of its domain reads as its
-    /// default, which is never wider (priority ranking, pending consent, the default timeout).
+    /// Without `CHECK` (a bundle its compilation checked), only what could widen who sees an
+    /// offer is refused (`where` rules, `agg`, windows, a cap's `on`): a setting out of its
+    /// domain reads as its default, which is never wider (priority ranking, pending consent, the
+    /// default timeout).
     pub fn compile<const CHECK: bool>(catalog: &Catalog, errors: &mut Vec<Error>) -> Schema {
         let settings = &catalog.settings;
         let mut computed = Vec::new();
@@ -129,7 +130,8 @@ impl Schema {
             for (j, cap) in offer.caps.iter().enumerate() {
                 let at = cat(&["/offers/", &num(i as u64), "/caps/", &num(j as u64)]);
                 let on = cap.on.as_deref().unwrap_or("impression");
-                if CHECK && !matches!(on, "impression" | "click") {
+                // Refused when trusted too: a cap on events nobody sends would never be reached.
+                if !matches!(on, "impression" | "click") {
                     errors.push(invalid(&cat(&[&at, "/on"]), "on must be impression or click"));
                 }
                 let window = hidden_window(&cap.window, &cat(&[&at, "/window"]), errors);
