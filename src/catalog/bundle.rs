@@ -259,11 +259,7 @@ impl Bundle {
                 if let Some(data) = &offer.content.data {
                     check_templates(data, &cat(&[&at, "/content/data"]), &mut errors);
                 }
-                if let (Some(start), Some(end)) = (offer.start, offer.end) {
-                    if end <= start {
-                        errors.push(invalid(cat(&[&at, "/end"]), "end must be after start".to_owned()));
-                    }
-                }
+                check_schedule(offer.start, offer.end, &at, &mut errors);
                 if offer.placements.is_empty() {
                     errors.push(invalid(
                         cat(&[&at, "/placements"]),
@@ -370,11 +366,7 @@ impl Bundle {
                         "traffic is a percentage, 0 to 100".to_owned(),
                     ));
                 }
-                if let (Some(start), Some(end)) = (e.start, e.end) {
-                    if end <= start {
-                        errors.push(invalid(cat(&[&at, "/end"]), "end must be after start".to_owned()));
-                    }
-                }
+                check_schedule(e.start, e.end, &at, &mut errors);
                 if e.variants.is_empty() {
                     errors.push(invalid(
                         cat(&[&at, "/variants"]),
@@ -500,6 +492,15 @@ impl Bundle {
     /// The ids of the catalog's placements.
     pub fn placement_ids(&self) -> impl Iterator<Item = &str> {
         self.placements.keys().map(String::as_str)
+    }
+}
+
+/// An offer's or experiment's schedule (at `at`) must end after it starts.
+fn check_schedule(start: Option<i64>, end: Option<i64>, at: &str, errors: &mut Vec<Error>) {
+    if let (Some(start), Some(end)) = (start, end) {
+        if end <= start {
+            errors.push(invalid(cat(&[at, "/end"]), "end must be after start".to_owned()));
+        }
     }
 }
 

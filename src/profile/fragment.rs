@@ -531,9 +531,9 @@ const FRAGMENT: Shape = Shape::Obj(&[
     opt("recent", Shape::List(&STAMPED)),
 ]);
 
-// Reading a checked value: every field already has its type.
+// Readers of a fragment's values, checked or not (`Fragment::read`).
 
-/// A time or bucket, within the range of event timestamps: a fragment's integers are never
+/// A bucket or window, within the range of event timestamps: a fragment's integers are never
 /// negative, and clamping them keeps all arithmetic on them from overflowing.
 pub(crate) fn int(v: Option<&Value>) -> i64 {
     v.and_then(Value::as_i64).unwrap_or(0).clamp(0, super::event::MAX_TS)
