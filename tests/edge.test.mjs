@@ -82,6 +82,21 @@ test('the browser bundle carries an ETag and answers 304 when unchanged', async 
   assert.equal(`"${bundle.version}"`, etag);
   const again = await fetch(`${worker.base}/v1/bundle`, { headers: { 'if-none-match': etag } });
   assert.equal(again.status, 304);
+  // Format 2, what this SDK asks for: the same catalog and version, with its compiled form; an
+  // ETag of its own, so a cache never answers one format's request with the other.
+  const compiled = await fetch(`${worker.base}/v1/bundle?format=2`);
+  assert.equal(compiled.status, 200);
+  const etag2 = compiled.headers.get('etag');
+  assert.equal(etag2, `"${bundle.version}.2"`);
+  const bundle2 = await compiled.json();
+  assert.equal(bundle2.rapport_bundle, 2);
+  assert.equal(bundle2.version, bundle.version);
+  assert.deepEqual(bundle2.catalog, bundle.catalog);
+  assert.deepEqual(Object.keys(bundle2.compiled).sort(), ['audiences', 'experiments', 'offers', 'placements', 'schema', 'suppressions']);
+  const unchanged = await fetch(`${worker.base}/v1/bundle?format=2`, { headers: { 'if-none-match': etag2 } });
+  assert.equal(unchanged.status, 304);
+  const other = await fetch(`${worker.base}/v1/bundle?format=2`, { headers: { 'if-none-match': etag } });
+  assert.equal(other.status, 200);
 });
 
 test('pages are filled at the edge, privately cacheable, with the state embedded', async () => {

@@ -41,6 +41,35 @@ fn official_suite_passes() {
     assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// Bundle format 2 carries rules as the trees they compiled to: each case's tree, written and read
+/// back, answers what the case expects.
+#[test]
+fn official_suite_passes_through_the_written_tree() {
+    let text = std::fs::read_to_string(manifest_path(VENDORED)).expect("vendored suite is readable");
+    let suite: Vec<Value> = serde_json::from_str(&text).expect("vendored suite is JSON");
+    let names = rapport::rules::Names::default();
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for case in suite.iter().filter_map(Value::as_array) {
+        let [rule, data, expected] = case.as_slice() else { panic!("malformed case {case:?}") };
+        let compiled = rapport::rules::Rule::compile(rule, &names).expect("the suite's rules compile");
+        let tree = json::written(|out| compiled.write_json(out));
+        let tree_value = json::parse(&tree).expect("a written tree is JSON");
+        let Some(read) = rapport::rules::Rule::read(&tree_value, &names) else {
+            failures.push(format!("{rule}: tree {tree} does not read back"));
+            continue;
+        };
+        assert_eq!(json::written(|out| read.write_json(out)), tree, "a tree read back writes alike");
+        let got = read.evaluate(&rapport::rules::Scope::new(data, 0, &[]));
+        if &got != expected {
+            failures.push(format!("{rule} (tree {tree}) on {data}: expected {expected}, got {got}"));
+        }
+        cases += 1;
+    }
+    assert_eq!(cases + failures.len(), 277);
+    assert!(failures.is_empty(), "{} cases failed:\n{}", failures.len(), failures.join("\n"));
+}
+
 #[test]
 fn vendored_suite_is_fresh() {
     let peer = manifest_path("../shared/peer-data/jsonlogic-tests.json");

@@ -98,8 +98,9 @@ test('signals reach the edge in batches, each counted once even after the fragme
     }
   });
   assert.deepEqual(thrown, [true, 'invalid', '/type: type must match [A-Za-z0-9_.:-]{1,128}']);
-  // The bundle the SDK loaded is the edge's browser bundle, by its version.
-  const bundle = await (await fetch(`${worker.base}/v1/bundle`)).json();
+  // The bundle the SDK loaded is the edge's browser bundle in format 2, by its version.
+  const bundle = await (await fetch(`${worker.base}/v1/bundle?format=2`)).json();
+  assert.equal(bundle.rapport_bundle, 2);
   assert.equal(await page.evaluate(() => window.rapport.version), bundle.version);
   await context.close();
 });

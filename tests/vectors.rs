@@ -35,8 +35,12 @@ fn check_file(name: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
     let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let bundle = Bundle::from_value(file["catalog"].clone()).unwrap();
-    // The browser's path: the bundle the edge serves, read back trusting its compilation.
-    let browser = Bundle::from_compiled(&bundle.to_json(true)).unwrap();
+    // The browser's path: the bundle the edge serves (format 2), read back as the SDK reads it;
+    // what it read writes the same compiled form again.
+    let (_, served) = bundle.export_compiled().unwrap();
+    let browser = Bundle::from_compiled(&served).unwrap();
+    let again = rapport::json::written(|out| browser.write_compiled(out));
+    assert!(served.contains(&again), "the compiled form reads back as it was written");
     let bless = std::env::var_os("RAPPORT_BLESS").is_some();
     let mut failures = Vec::new();
     for case in file.get_mut("cases").and_then(Value::as_array_mut).unwrap() {

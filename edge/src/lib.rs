@@ -273,10 +273,20 @@ async fn erase(req: &Request, env: &Env) -> Result<Response> {
     Ok(Response::empty()?.with_status(204).with_headers(headers))
 }
 
-/// `GET /v1/bundle`: the browser bundle, with an `ETag` and `304` on `If-None-Match`.
+/// `GET /v1/bundle`: the browser bundle, with an `ETag` and `304` on `If-None-Match`. Format 1
+/// (the catalog alone) unless `?format=2` asks for the catalog with its compiled form, which is
+/// what this SDK reads; an SDK a browser cached before format 2 keeps getting format 1.
 async fn bundle(req: &Request, env: &Env) -> Result<Response> {
     let bundle = current_bundle(env).await?;
-    let (version, body) = bundle.export(true);
+    let compiled = req.url()?.query_pairs().any(|(k, v)| k == "format" && v == "2");
+    let (version, body) = match compiled {
+        true => match browser_bundle(&bundle) {
+            Ok((version, body)) => (format!("{version}.2"), body),
+            // The published catalog compiled, so its browser part does: never reached.
+            Err(message) => return error(500, "invalid", &message),
+        },
+        false => bundle.export(true),
+    };
     let etag = format!("\"{version}\"");
     let headers = Headers::new();
     headers.set("ETag", &etag)?;
@@ -286,6 +296,23 @@ async fn bundle(req: &Request, env: &Env) -> Result<Response> {
     }
     headers.set("Content-Type", "application/json")?;
     Ok(Response::ok(body)?.with_headers(headers))
+}
+
+/// The browser bundle in format 2, compiled once per published bundle by this isolate.
+fn browser_bundle(bundle: &Bundle) -> std::result::Result<(String, String), String> {
+    thread_local! {
+        static BROWSER: RefCell<Option<(String, (String, String))>> = const { RefCell::new(None) };
+    }
+    if let Some(cached) =
+        BROWSER.with_borrow(|c| c.as_ref().filter(|c| c.0 == bundle.version).map(|c| c.1.clone()))
+    {
+        return Ok(cached);
+    }
+    let exported = bundle
+        .export_compiled()
+        .map_err(|errors| errors.iter().map(rapport::Error::text).collect::<Vec<_>>().join("\n"))?;
+    BROWSER.with_borrow_mut(|c| *c = Some((bundle.version.clone(), exported.clone())));
+    Ok(exported)
 }
 
 /// Whether the request carries the admin bearer token.

@@ -1,5 +1,6 @@
-//! Catalogs and bundles, read both ways (checked, and trusted as the browser SDK reads them),
-//! then a decision on every placement: no input may panic.
+//! Catalogs and bundles, read both ways (checked, and as the browser SDK reads format 2), then a
+//! decision on every placement: no input may panic, and every catalog that compiles reads back
+//! from the browser bundle it makes.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
@@ -8,6 +9,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(bundle) = rapport::Bundle::from_json(text) {
         decide_everything(&bundle);
         let _ = bundle.to_json(true);
+        let (_, browser) = bundle.export_compiled().expect("a compiled catalog's browser part compiles");
+        let read = rapport::Bundle::from_compiled(&browser).expect("the browser bundle reads back");
+        decide_everything(&read);
     }
     if let Ok(bundle) = rapport::Bundle::from_compiled(text) {
         decide_everything(&bundle);

@@ -157,7 +157,14 @@ fn compile(args: &Args) -> Result<ExitCode, String> {
         Ok(bundle) => bundle,
         Err(errors) => return Ok(print_errors(&errors)),
     };
-    let json = bundle.to_json(args.browser);
+    // The browser's bundle is format 2, what the SDK reads (`Bundle::from_compiled`).
+    let (version, json) = match args.browser {
+        true => match bundle.export_compiled() {
+            Ok(exported) => exported,
+            Err(errors) => return Ok(print_errors(&errors)),
+        },
+        false => (bundle.version.clone(), bundle.to_json(false)),
+    };
     match &args.out {
         Some(path) => std::fs::write(path, &json).map_err(|e| format!("{path}: {e}"))?,
         None => println!("{json}"),
@@ -166,7 +173,7 @@ fn compile(args: &Args) -> Result<ExitCode, String> {
     gz.write_all(json.as_bytes()).map_err(|e| e.to_string())?;
     let gzipped = gz.finish().map_err(|e| e.to_string())?.len();
     let which = if args.browser { "browser bundle" } else { "bundle" };
-    eprintln!("{which} {}: {} bytes, {gzipped} bytes gzipped", bundle.version, json.len());
+    eprintln!("{which} {version}: {} bytes, {gzipped} bytes gzipped", json.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -94,26 +94,27 @@ impl Bundle {
         Bundle::from_value(parse(text)?)
     }
 
-    /// Reads a compiled bundle, trusting what its compilation checked: the catalog's shape, the
-    /// content hash in `version`, and the checks that only make errors (see `resolve`). Rules are
-    /// compiled and audiences resolved again, with the same errors as [`Bundle::compile`]; a
-    /// reference to an unknown placement or offer reads as absent. A catalog is refused, and so
-    /// is a bundle of another format than 1 (`rapport_bundle`): an SDK a browser has cached never
-    /// misreads what a newer edge writes. Within format 1, a setting's value the SDK does not
-    /// know reads as its default, never a wider one (`Schema::compile`); a new value that could
-    /// widen who sees an offer needs a new format number.
+    /// Reads a compiled bundle of format 2 (`rapport_bundle: 2`, what `GET /v1/bundle?format=2`
+    /// and `rapport compile --browser` write): the catalog, and under `compiled` what compiling
+    /// it made (rules as trees, audiences and offers as indices, the profile schema resolved;
+    /// see [`Bundle::write_compiled`]). Nothing is compiled or resolved again, and the catalog's
+    /// shape and content hash are trusted.
     ///
     /// This is the browser SDK's loader. Its bundles come from its own edge, which validated the
     /// catalog when it was published; whoever could alter them could alter the page's scripts as
-    /// well, so checking them again would protect nothing, and the shape check and canonical
-    /// writer are 1.4 KB gzip of the SDK's Wasm. The fields are read as the edge writes them: one
-    /// of the wrong type would read as absent. A bundle written by hand is checked by
+    /// well, so checking them again would protect nothing, and the rules compiler, the resolver
+    /// and the checks were a sixth of the SDK's Wasm. What reading does check is what keeps
+    /// deciding safe and narrow: every index in range, every rule tree one evaluation can take
+    /// (operators known, argument counts, nesting), fallbacks without audience or eligibility,
+    /// aggregates and windows known. Anything it cannot read refuses the whole bundle, never
+    /// reads as something wider; so does another format, and an SDK a browser has cached never
+    /// misreads what a newer edge writes. A bundle written by hand is checked by
     /// `rapport validate`, which takes bundles too.
     pub fn from_compiled(text: &str) -> Result<Bundle, Vec<Error>> {
         let mut value = parse(text)?;
         let refuse = |path: &str, message: &str| Err(vec![invalid(path.to_owned(), message.to_owned())]);
-        if value.get(BUNDLE_TAG).and_then(Value::as_u64) != Some(1) {
-            let message = "not a compiled bundle of format 1: load what GET /v1/bundle or `rapport compile --browser` writes";
+        if value.get(BUNDLE_TAG).and_then(Value::as_u64) != Some(2) {
+            let message = "not a compiled bundle of format 2: load what GET /v1/bundle?format=2 or `rapport compile --browser` writes";
             return refuse("/rapport_bundle", message);
         }
         // No NUL: the SDK answers with the version as text, and a NUL first marks a failure there.
@@ -125,15 +126,230 @@ impl Bundle {
             return refuse("/catalog", "a compiled bundle carries its catalog, an object");
         };
         let stats = value.get_mut("stats").map(Value::take).unwrap_or(Value::Object(Default::default()));
-        match Bundle::resolve::<false>(catalog, stats) {
-            Ok(bundle) => Ok(Bundle { version, ..bundle }),
-            Err(mut errors) => {
-                for e in &mut errors {
-                    e.path.insert_str(0, "/catalog");
+        let compiled = value.get("compiled").unwrap_or(&Value::Null);
+        match Bundle::read_compiled(catalog, stats, compiled) {
+            Some(bundle) => Ok(Bundle { version, ..bundle }),
+            None => refuse("/compiled", "does not read as the compiled form of its catalog"),
+        }
+    }
+
+    /// Appends what compiling the catalog made, as format 2 carries it: `{"audiences": [tree…],
+    /// "offers": [{"audience"?, "eligibility"?, "limits"}…], "placements": {id: {"offers",
+    /// "fallback"?, "max_items", "ranking"}}, "suppressions": [{"when", "tags"}…],
+    /// "experiments": [{"index", "audience"?, "offers"}…], "schema"}`, each index into the
+    /// catalog's lists (audiences in the order of their names), each rule a compiled tree
+    /// (`rules/wire.rs`), a ranking `"priority"`, `"bandit"` or `{"formula": tree}`.
+    pub fn write_compiled(&self, out: &mut String) {
+        let index = |out: &mut String, key: &str, i: Option<usize>| {
+            if let Some(i) = i {
+                json::key(out, key);
+                json::uint(out, i as u64);
+            }
+        };
+        let indices = |out: &mut String, key: &str, list: &[Option<usize>]| {
+            json::key(out, key);
+            json::open(out, '[');
+            for i in list {
+                match i {
+                    Some(i) => json::uint(out, *i as u64),
+                    None => json::null(out),
                 }
-                Err(errors)
+            }
+            out.push(']');
+        };
+        json::open(out, '{');
+        json::key(out, "audiences");
+        json::open(out, '[');
+        for rule in &self.audiences {
+            rule.write_json(out);
+        }
+        out.push(']');
+        json::key(out, "offers");
+        json::open(out, '[');
+        for o in &self.offers {
+            json::open(out, '{');
+            index(out, "audience", o.audience);
+            if let Some(rule) = &o.eligibility {
+                json::key(out, "eligibility");
+                rule.write_json(out);
+            }
+            json::key(out, "limits");
+            json::open(out, '[');
+            for (counter, max, what) in &o.limits {
+                json::open(out, '[');
+                json::string(out, counter);
+                json::uint(out, u64::from(*max));
+                json::string(out, what);
+                out.push(']');
+            }
+            out.push_str("]}");
+        }
+        out.push(']');
+        json::key(out, "placements");
+        json::open(out, '{');
+        for (id, p) in &self.placements {
+            json::key(out, id);
+            json::open(out, '{');
+            let offers: Vec<Option<usize>> = p.offers.iter().copied().map(Some).collect();
+            indices(out, "offers", &offers);
+            index(out, "fallback", p.fallback);
+            json::key(out, "max_items");
+            json::uint(out, p.max_items as u64);
+            json::key(out, "ranking");
+            match &p.ranking {
+                Ranking::Priority => json::string(out, "priority"),
+                Ranking::Bandit => json::string(out, "bandit"),
+                Ranking::Formula(rule) => {
+                    json::open(out, '{');
+                    json::key(out, "formula");
+                    rule.write_json(out);
+                    out.push('}');
+                }
+            }
+            out.push('}');
+        }
+        out.push('}');
+        json::key(out, "suppressions");
+        json::open(out, '[');
+        for s in &self.suppressions {
+            json::open(out, '{');
+            json::key(out, "when");
+            s.when.write_json(out);
+            json::key(out, "tags");
+            json::strings(out, &s.tags);
+            out.push('}');
+        }
+        out.push(']');
+        json::key(out, "experiments");
+        json::open(out, '[');
+        for e in &self.experiments {
+            json::open(out, '{');
+            index(out, "index", Some(e.index));
+            index(out, "audience", e.audience);
+            indices(out, "offers", &e.offers);
+            out.push('}');
+        }
+        out.push(']');
+        json::key(out, "schema");
+        self.schema.write_json(out);
+        out.push('}');
+    }
+
+    /// Reads what [`Bundle::write_compiled`] wrote for `catalog`; `None` when it does not read
+    /// (see [`Bundle::from_compiled`]).
+    fn read_compiled(catalog: Catalog, stats: Value, c: &Value) -> Option<Bundle> {
+        let mut audience_names = Vec::with_capacity(catalog.audiences.len());
+        for name in catalog.audiences.keys() {
+            audience_names.push(name.clone());
+        }
+        let paths = rules::Paths::default();
+        let names = Names { audiences: &audience_names, computed: None, paths: Some(&paths) };
+        let rule = |tree: &Value| Rule::read(tree, &names);
+        let list = |key: &str| c.get(key).and_then(Value::as_array);
+        // An index below `len`; `Some(None)` when absent.
+        let index = |v: &Value, key: &str, len: usize| match v.get(key) {
+            None => Some(None),
+            Some(i) => i.as_u64().and_then(|i| usize::try_from(i).ok()).filter(|&i| i < len).map(Some),
+        };
+        let mut audiences = Vec::new();
+        for tree in list("audiences")? {
+            audiences.push(rule(tree)?);
+        }
+        if audiences.len() != audience_names.len() {
+            return None;
+        }
+        let mut offers = Vec::new();
+        for (o, offer) in list("offers")?.iter().zip(&catalog.offers) {
+            let html = match &offer.content.html {
+                Some(html) => Some(Template::parse(html).ok()?),
+                None => None,
+            };
+            let mut limits = Vec::new();
+            for l in o.get("limits")?.as_array()? {
+                let [counter, max, what] = l.as_array()?.as_slice() else { return None };
+                let max = u32::try_from(max.as_u64()?).ok()?;
+                limits.push((counter.as_str()?.to_owned(), max, what.as_str()?.to_owned()));
+            }
+            offers.push(CompiledOffer {
+                audience: index(o, "audience", audiences.len())?,
+                eligibility: match o.get("eligibility") {
+                    Some(tree) => Some(rule(tree)?),
+                    None => None,
+                },
+                html,
+                limits,
+            });
+        }
+        if offers.len() != catalog.offers.len() {
+            return None;
+        }
+        let offer_list = |v: &Value| {
+            let mut out = Vec::new();
+            for i in v.get("offers")?.as_array()? {
+                out.push(match i {
+                    Value::Null => None,
+                    i => {
+                        Some(i.as_u64().and_then(|i| usize::try_from(i).ok()).filter(|&i| i < offers.len())?)
+                    }
+                });
+            }
+            Some(out)
+        };
+        let mut placements = VecMap::new();
+        for (id, p) in c.get("placements")?.as_object()? {
+            let mut candidates = Vec::new();
+            for i in offer_list(p)? {
+                candidates.push(i?);
+            }
+            let fallback = index(p, "fallback", offers.len())?;
+            // A fallback is shown to everybody: one with an audience would be an open door.
+            if fallback
+                .and_then(|f| offers.get(f))
+                .is_some_and(|f| f.audience.is_some() || f.eligibility.is_some())
+            {
+                return None;
+            }
+            let ranking = match p.get("ranking")? {
+                Value::String(s) if s == "priority" => Ranking::Priority,
+                Value::String(s) if s == "bandit" => Ranking::Bandit,
+                r => Ranking::Formula(rule(r.get("formula")?)?),
+            };
+            let max_items = usize::try_from(p.get("max_items")?.as_u64()?).ok()?;
+            placements
+                .insert(id.clone(), CompiledPlacement { offers: candidates, fallback, max_items, ranking });
+        }
+        let mut suppressions = Vec::new();
+        for s in list("suppressions")? {
+            let tags = json::read_strings(s.get("tags")?)?;
+            suppressions.push(CompiledSuppression { when: rule(s.get("when")?)?, tags });
+        }
+        let mut experiments = Vec::new();
+        for e in list("experiments")? {
+            experiments.push(CompiledExperiment {
+                index: index(e, "index", catalog.experiments.len())??,
+                audience: index(e, "audience", audiences.len())?,
+                offers: offer_list(e)?,
+            });
+        }
+        let schema = Schema::read(c.get("schema")?)?;
+        // A limit on a counter that is not kept would never be reached.
+        for o in &offers {
+            if o.limits.iter().any(|(counter, ..)| schema.def(counter).is_none()) {
+                return None;
             }
         }
+        Some(Bundle {
+            version: String::new(),
+            catalog,
+            stats,
+            schema,
+            audience_names,
+            audiences,
+            offers,
+            placements,
+            suppressions,
+            experiments,
+        })
     }
 
     /// Like [`Bundle::from_json`], from a parsed value.
@@ -450,19 +666,7 @@ impl Bundle {
     /// The bundle as JSON with its version (for the browser bundle, the hash of what it keeps),
     /// so a host can label it (an `ETag`) without reading it back.
     pub fn export(&self, browser: bool) -> (String, String) {
-        let mut catalog = self.catalog.clone();
-        if browser {
-            catalog.offers.retain(|o| !o.edge_only);
-            let kept: BTreeSet<&str> = catalog.offers.iter().map(|o| o.id.as_str()).collect();
-            for p in catalog.placements.values_mut() {
-                p.fallback = p.fallback.take().filter(|f| kept.contains(f.as_str()));
-            }
-            for e in &mut catalog.experiments {
-                for v in &mut e.variants {
-                    v.offer = v.offer.take().filter(|o| kept.contains(o.as_str()));
-                }
-            }
-        }
+        let catalog = if browser { self.browser_catalog() } else { self.catalog.clone() };
         let version = if browser { content_version(&catalog) } else { self.version.clone() };
         // As a `Value` (keys sorted), as the bundle has always been written.
         let mut bundle = Map::new();
@@ -471,6 +675,43 @@ impl Bundle {
         bundle.insert("catalog".to_owned(), json::parse(&catalog.to_json()).unwrap_or_default());
         bundle.insert("stats".to_owned(), self.stats.clone());
         (version, json::object_text(&bundle))
+    }
+
+    /// The browser's bundle in format 2 (see [`Bundle::from_compiled`]), with its version: the
+    /// browser catalog (no `edge_only` offers), compiled again so that its indices are its own.
+    pub fn export_compiled(&self) -> Result<(String, String), Vec<Error>> {
+        let browser = Bundle::compile(self.browser_catalog(), self.stats.clone())?;
+        let text = json::written(|out| {
+            json::open(out, '{');
+            json::key(out, BUNDLE_TAG);
+            json::uint(out, 2);
+            json::key(out, "version");
+            json::string(out, &browser.version);
+            json::key(out, "catalog");
+            browser.catalog.write_json(out);
+            json::key(out, "compiled");
+            browser.write_compiled(out);
+            json::key(out, "stats");
+            json::value(out, &browser.stats);
+            out.push('}');
+        });
+        Ok((browser.version, text))
+    }
+
+    /// The catalog without its `edge_only` offers, and without references to them.
+    fn browser_catalog(&self) -> Catalog {
+        let mut catalog = self.catalog.clone();
+        catalog.offers.retain(|o| !o.edge_only);
+        let kept: BTreeSet<&str> = catalog.offers.iter().map(|o| o.id.as_str()).collect();
+        for p in catalog.placements.values_mut() {
+            p.fallback = p.fallback.take().filter(|f| kept.contains(f.as_str()));
+        }
+        for e in &mut catalog.experiments {
+            for v in &mut e.variants {
+                v.offer = v.offer.take().filter(|o| kept.contains(o.as_str()));
+            }
+        }
+        catalog
     }
 
     /// Every audience's verdict for `data` at `now` (for profile views and debugging).

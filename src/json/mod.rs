@@ -107,6 +107,15 @@ pub fn strings(out: &mut String, items: &[String]) {
     out.push(']');
 }
 
+/// The strings of an array of strings; `None` when `v` is not one (the reading of [`strings`]).
+pub(crate) fn read_strings(v: &Value) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for s in v.as_array()? {
+        out.push(s.as_str()?.to_owned());
+    }
+    Some(out)
+}
+
 /// An object of values.
 pub fn object(out: &mut String, map: &Map) {
     sep(out);

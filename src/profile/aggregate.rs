@@ -32,19 +32,26 @@ pub enum Agg {
     Distinct,
 }
 
+/// The `agg` names.
+const AGGS: [(&str, Agg); 7] = [
+    ("count", Agg::Count),
+    ("sum", Agg::Sum),
+    ("min", Agg::Min),
+    ("max", Agg::Max),
+    ("first", Agg::First),
+    ("last", Agg::Last),
+    ("distinct", Agg::Distinct),
+];
+
 impl Agg {
     /// Parses an `agg` name.
     pub fn parse(name: &str) -> Option<Agg> {
-        Some(match name {
-            "count" => Agg::Count,
-            "sum" => Agg::Sum,
-            "min" => Agg::Min,
-            "max" => Agg::Max,
-            "first" => Agg::First,
-            "last" => Agg::Last,
-            "distinct" => Agg::Distinct,
-            _ => return None,
-        })
+        AGGS.iter().find(|a| a.0 == name).map(|a| a.1)
+    }
+
+    /// The `agg` name.
+    pub fn name(self) -> &'static str {
+        AGGS.iter().find(|a| a.1 == self).map_or("", |a| a.0)
     }
 }
 

@@ -6,7 +6,7 @@ use super::fragment::Consent;
 use crate::catalog::Catalog;
 use crate::duration::{parse_ms, parse_window, Window, MAX_WINDOW_MS};
 use crate::error::{pointer_token, Error, ErrorKind};
-use crate::json::Value;
+use crate::json::{self, Value};
 use crate::rules::{Names, Rule};
 use crate::util::{cat, num};
 
@@ -238,6 +238,113 @@ impl Schema {
             opt_in_countries: consent.opt_in_countries,
             precedence,
         }
+    }
+
+    /// Appends the schema as bundle format 2 carries it, resolved: `{"computed": [[name, event,
+    /// filter, agg, field, window]…], "session_timeout", "unique_namespaces",
+    /// "consent_default", "opt_in_countries", "precedence"}`, a filter `null` (every event),
+    /// `{"where": tree}` or `{"offers": [ids]}`, a window in ms or `null` (lifetime).
+    pub fn write_json(&self, out: &mut String) {
+        json::open(out, '{');
+        json::key(out, "computed");
+        json::open(out, '[');
+        for d in &self.computed {
+            json::open(out, '[');
+            json::string(out, &d.name);
+            json::string(out, &d.event);
+            match &d.filter {
+                Filter::All => json::null(out),
+                Filter::Rule(rule) => {
+                    json::open(out, '{');
+                    json::key(out, "where");
+                    rule.write_json(out);
+                    out.push('}');
+                }
+                Filter::Offers(offers) => {
+                    json::open(out, '{');
+                    json::key(out, "offers");
+                    json::strings(out, offers);
+                    out.push('}');
+                }
+            }
+            json::string(out, d.agg.name());
+            json::strings(out, &d.field);
+            match d.window {
+                Some(ms) => json::int(out, ms),
+                None => json::null(out),
+            }
+            out.push(']');
+        }
+        out.push(']');
+        json::key(out, "session_timeout");
+        json::int(out, self.session_timeout);
+        json::key(out, "unique_namespaces");
+        json::strings(out, &self.unique_namespaces);
+        json::key(out, "consent_default");
+        json::string(out, self.consent_default.as_str());
+        json::key(out, "opt_in_countries");
+        json::strings(out, &self.opt_in_countries);
+        json::key(out, "precedence");
+        match &self.precedence {
+            Some(sources) => json::strings(out, sources),
+            None => json::null(out),
+        }
+        out.push('}');
+    }
+
+    /// Reads what [`Schema::write_json`] wrote; `None` when it is not that. An unknown `agg`,
+    /// consent default or filter, or a window out of range, refuses it all: read as something
+    /// else, it could widen who sees an offer.
+    pub fn read(v: &Value) -> Option<Schema> {
+        let no_names: [String; 0] = [];
+        let event_names = Names { audiences: &no_names, computed: Some(&no_names), paths: None };
+        let mut computed = Vec::new();
+        for d in v.get("computed")?.as_array()? {
+            let [name, event, filter, agg, field, window] = d.as_array()?.as_slice() else { return None };
+            let filter = match filter {
+                Value::Null => Filter::All,
+                f => match (f.get("where"), f.get("offers")) {
+                    (Some(tree), None) => Filter::Rule(Rule::read(tree, &event_names)?),
+                    (None, Some(offers)) => Filter::Offers(json::read_strings(offers)?),
+                    _ => return None,
+                },
+            };
+            let window = match window {
+                Value::Null => None,
+                w => Some(w.as_i64().filter(|ms| (1..=MAX_WINDOW_MS).contains(ms))?),
+            };
+            let (name, event) = (name.as_str()?, event.as_str()?);
+            // The counters behind caps and fatigue count impressions or clicks: one counting
+            // events nobody sends would never reach its limit.
+            if name.starts_with(HIDDEN) && !matches!(event, "impression" | "click") {
+                return None;
+            }
+            computed.push(ComputedDef {
+                name: name.to_owned(),
+                event: event.to_owned(),
+                filter,
+                agg: Agg::parse(agg.as_str()?)?,
+                field: json::read_strings(field)?,
+                window,
+            });
+        }
+        let consent_default = match v.get("consent_default")?.as_str()? {
+            "pending" => Consent::Pending,
+            "granted" => Consent::Granted,
+            "denied" => Consent::Denied,
+            _ => return None,
+        };
+        Some(Schema {
+            computed,
+            session_timeout: v.get("session_timeout")?.as_i64()?,
+            unique_namespaces: json::read_strings(v.get("unique_namespaces")?)?,
+            consent_default,
+            opt_in_countries: json::read_strings(v.get("opt_in_countries")?)?,
+            precedence: match v.get("precedence")? {
+                Value::Null => None,
+                sources => Some(json::read_strings(sources)?),
+            },
+        })
     }
 
     /// The definition of a computed or hidden aggregate.

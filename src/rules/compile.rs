@@ -226,10 +226,10 @@ pub(crate) enum Op {
     MissingSome,
 }
 
-const ANY: u8 = u8::MAX;
+pub(super) const ANY: u8 = u8::MAX;
 
 /// Operators with their least and greatest argument counts (a table: smaller than a `match`).
-const OPERATORS: [(&str, Op, u8, u8); 34] = [
+pub(super) const OPERATORS: [(&str, Op, u8, u8); 34] = [
     ("if", Op::If, 0, ANY),
     ("?:", Op::If, 0, ANY),
     ("and", Op::And, 1, ANY),
@@ -321,6 +321,11 @@ impl<'n> Compiler<'n> {
             too_deep: false,
             own: Interner::default(),
         }
+    }
+
+    /// How many audiences the names hold (an audience node's index is below it).
+    pub(super) fn audience_count(&self) -> usize {
+        self.names.audiences.len()
     }
 
     /// Compiles a whole rule.
@@ -508,7 +513,7 @@ fn arity(name: &str, min: u8, max: u8, got: usize) -> String {
 }
 
 impl Compiler<'_> {
-    fn const_path(&mut self, p: &Value) -> Path {
+    pub(super) fn const_path(&mut self, p: &Value) -> Path {
         match p {
             Value::Null => Path::Whole,
             Value::String(s) if s.is_empty() => Path::Whole,
@@ -534,14 +539,14 @@ impl Compiler<'_> {
     /// the browser SDK is 2 KB gzip smaller, its decisions within a few percent
     /// (`script/bench.d/sdk-ab.mjs`).
     #[cfg(not(feature = "index"))]
-    fn test(&mut self, node: Node) -> Node {
+    pub(super) fn test(&mut self, node: Node) -> Node {
         node
     }
 
     /// `node`, or the [`Test`] it is when it compares a constant path (no default) with a
     /// constant.
     #[cfg(feature = "index")]
-    fn test(&mut self, node: Node) -> Node {
+    pub(super) fn test(&mut self, node: Node) -> Node {
         let Node::Op(op, args) = &node else { return node };
         let comparison = matches!(
             op,

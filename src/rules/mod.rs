@@ -13,6 +13,7 @@ mod probe;
 mod tests;
 #[cfg(feature = "index")]
 mod tree;
+mod wire;
 
 use crate::error::{pointer_token, Error, ErrorKind};
 use crate::json::{Map, Value};
@@ -90,6 +91,14 @@ impl Rule {
             Some(e) => Err(e),
             None => Ok(Rule::new(node, c.depth)),
         }
+    }
+
+    /// Reads a compiled tree that [`Rule::write_json`] wrote, against `names` (as
+    /// [`Rule::compile`] takes them); `None` when it is not one (see `wire.rs`).
+    pub fn read(tree: &Value, names: &Names) -> Option<Rule> {
+        let mut c = Compiler::new(names);
+        let node = c.read(tree, 1)?;
+        Some(Rule::new(node, c.depth))
     }
 
     /// Evaluates the rule.

@@ -83,9 +83,10 @@ function edgeState() {
   }
 }
 
-// A bundle whose catalog uses what a real one does (a computed value, an audience, rules, caps, a
-// suppression, a template), for warm(). web-sdk/tests/node.rs checks that it loads and decides.
-const WARM = '{"rapport_bundle":1,"version":"warm","catalog":{"catalog":"warm","computed":{"views":{"event":"page_view","agg":"count","window":"1h"}},"audiences":{"a":{">=":[{"var":"computed.views"},1]}},"placements":{"p":{"max_items":1}},"offers":[{"id":"o","placements":["p"],"audience":"a","tags":["t"],"caps":[{"max":3,"window":"1d"}],"eligibility":{"==":[{"var":"context.device"},"desktop"]},"content":{"html":"<b>{{ context.path | / }}</b>"}},{"id":"f","placements":["p"],"content":{"html":"-"}}],"suppressions":[{"id":"s","when":{"audience":"a"},"tags":["u"]}]}}';
+// A bundle (format 2) whose compiled form uses what a real one does (a computed value, an
+// audience, rules, a cap, a suppression, a template; its catalog holds only what deciding reads
+// from one), for warm(). web-sdk/tests/node.rs checks that it loads and decides.
+const WARM = '{"rapport_bundle":2,"version":"warm","catalog":{"catalog":"warm","audiences":{"a":{}},"placements":{"p":{"max_items":1}},"offers":[{"id":"o","placements":["p"],"audience":"a","eligibility":{},"tags":["t"],"content":{"html":"<b>{{ context.path | / }}</b>"}},{"id":"f","placements":["p"],"content":{"html":"-"}}],"suppressions":[{"id":"s","when":{},"tags":["u"]}]},"compiled":{"audiences":[[">=",["var","computed.views"],1]],"offers":[{"audience":0,"eligibility":["==",["var","context.device"],"desktop"],"limits":[["~c",3,"c"]]},{"limits":[]}],"placements":{"p":{"offers":[1,0],"max_items":1,"ranking":"priority"}},"suppressions":[{"when":["audience",0],"tags":["u"]}],"experiments":[],"schema":{"computed":[["views","page_view",null,"count",[],3600000],["~c","impression",{"offers":["o"]},"count",[],86400000]],"session_timeout":1800000,"unique_namespaces":["crm"],"consent_default":"pending","opt_in_countries":[],"precedence":null}}}';
 
 /**
  * Runs the engine once on WARM, while /v1/bundle is still downloading. Chromium compiles each
@@ -275,8 +276,8 @@ export function createRapport({ wasmUrl, endpoint, autoTrack = true }) {
 
   const start = async () => {
     let arrived = false;
-    const download = fetch(new URL('/v1/bundle', endpoint), { credentials: 'include' }).then((r) => {
-      if (!r.ok) throw new Error(`rapport: GET /v1/bundle answered ${r.status}`);
+    const download = fetch(new URL('/v1/bundle?format=2', endpoint), { credentials: 'include' }).then((r) => {
+      if (!r.ok) throw new Error(`rapport: GET /v1/bundle?format=2 answered ${r.status}`);
       return r.text().then((text) => ((arrived = true), text));
     });
     download.catch(() => {}); // Awaited below; this only keeps a failure from being "unhandled".

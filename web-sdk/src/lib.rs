@@ -88,7 +88,7 @@ impl Engine {
     ///
     /// | `op` | `args` | answers |
     /// | --- | --- | --- |
-    /// | `bundle` | a compiled bundle (what `GET /v1/bundle` serves or `rapport compile --browser` writes) | `""`; see `Bundle::from_compiled` |
+    /// | `bundle` | a compiled bundle of format 2 (what `GET /v1/bundle?format=2` serves or `rapport compile --browser` writes) | `""`; see `Bundle::from_compiled` |
     /// | `load` | replica, device id, stored fragment, edge fragment (either may be `""`) | `""` |
     /// | `track` | an event `{id, type, ts, props}` | `{event, outcome, reason}` |
     /// | `decide` | placement, context, `trace` or `""` | the decision |

@@ -22,18 +22,20 @@ fn a_bad_bundle_fails_with_its_kind_and_every_later_operation_says_so() {
         error(catalog),
         (
             "invalid",
-            "/rapport_bundle: not a compiled bundle of format 1: load what GET /v1/bundle or `rapport compile --browser` writes"
+            "/rapport_bundle: not a compiled bundle of format 2: load what GET /v1/bundle?format=2 or `rapport compile --browser` writes"
                 .to_owned()
         )
     );
-    // References are still resolved: an unknown audience is an error, never an open door.
-    let bundle = r#"{"rapport_bundle":1,"version":"v","catalog":{"catalog":"c","placements":{"p":{}},
-        "offers":[{"id":"o","placements":["p"],"audience":"nobody"}]}}"#;
-    let expected = "/catalog/offers/0/audience: unknown audience nobody";
-    assert_eq!(error(bundle), ("invalid", expected.to_owned()));
+    // What reading checks is still checked: an audience index out of range is an error, never an
+    // open door.
+    let bundle = common::bundle(include_str!("../../examples/northwind.catalog.json"));
+    assert!(bundle.contains(r#"{"audience":5,"#));
+    let bundle = bundle.replacen(r#"{"audience":5,"#, r#"{"audience":99,"#, 1);
+    let expected = "/compiled: does not read as the compiled form of its catalog";
+    assert_eq!(error(&bundle), ("invalid", expected.to_owned()));
     // What JS gets: the failure encoded, for core.js to throw; no bundle, no decision.
     let mut engine = rapport_web::Engine::new();
-    assert_eq!(engine.call("bundle", bundle, 0.0, 0.0), ["\0invalid\0", expected].concat());
+    assert_eq!(engine.call("bundle", &bundle, 0.0, 0.0), ["\0invalid\0", expected].concat());
     assert!(engine.call("decide", "p\0{}\0", 1.0, 1.0).starts_with("\0not_found\0"));
 }
 

@@ -9,7 +9,7 @@ const FILES: [&str; 2] =
 
 /// The browser bundle of a catalog, as the edge serves it (the engine loads only bundles).
 pub fn bundle(catalog: &str) -> String {
-    rapport::Bundle::from_json(catalog).unwrap().to_json(true)
+    rapport::Bundle::from_json(catalog).unwrap().export_compiled().unwrap().1
 }
 
 /// Runs every case of every file in `tests/vectors/`; returns how many ran.
