@@ -5,9 +5,10 @@
 //
 // Each DIR holds `rapport.js` (wasm-bindgen's glue, `--target web`: target/web-sdk-pkg/ after
 // script/build) and `rapport_bg.wasm` (web-sdk/dist/ after script/build). BUNDLE is a browser
-// bundle (`rapport compile --browser`). Prints the best round of each; run it again with the
-// builds swapped before trusting a difference under 5%: this machine is noisy.
-import { readFileSync } from 'node:fs';
+// bundle (`rapport compile --browser`); a DIR holding its own `bundle.json` loads that instead
+// (a build from before bundle format 2 needs a format 1 one). Prints the best round of each; run
+// it again with the builds swapped before trusting a difference under 5%: this machine is noisy.
+import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const [bundleFile, a, b, rounds = '12'] = process.argv.slice(2);
@@ -21,7 +22,9 @@ for (const dir of [a, b]) {
   // A query string per build: the same glue file imported twice would be one module.
   const glue = await import(`${pathToFileURL(`${dir}/rapport.js`).href}?${builds.length}`);
   glue.initSync({ module: readFileSync(`${dir}/rapport_bg.wasm`) });
-  builds.push({ dir, glue, load: Infinity, decide: Infinity });
+  const own = `${dir}/bundle.json`;
+  const text = existsSync(own) ? readFileSync(own, 'utf8') : bundle;
+  builds.push({ dir, glue, bundle: text, load: Infinity, decide: Infinity });
 }
 const NOW = 1_763_800_000_000;
 const DECISIONS = 2000;
@@ -31,7 +34,7 @@ const first = Object.keys(placement)[0];
 
 // Builds since the seventh session reach the engine through `call` (one export, the bundle loaded
 // by the `bundle` operation); earlier ones through a method per operation. Both are driven alike.
-function open(glue) {
+function open({ glue, bundle }) {
   if (!glue.Engine.prototype.call) return { engine: new glue.Engine(bundle), ops: null };
   const engine = new glue.Engine();
   const call = (op, now, seed, ...args) => engine.call(op, args.join('\0'), now, seed);
@@ -46,7 +49,7 @@ function open(glue) {
 
 function round(build, warmup) {
   const t0 = performance.now();
-  const { engine, ops: own } = open(build.glue);
+  const { engine, ops: own } = open(build);
   const ops = own ?? engine;
   ops.load('browser:ab', 'ab', '', '');
   for (let i = 0; i < 20; i++) {

@@ -24,7 +24,8 @@ const BUNDLE_TAG: &str = "rapport_bundle";
 pub struct Bundle {
     /// Content hash of the catalog: changes exactly when the catalog does.
     pub version: String,
-    /// The catalog as authored (after validation).
+    /// The catalog as authored (after validation); read by [`Bundle::from_compiled`], only what
+    /// deciding reads of it (`Catalog::for_deciding`), the rest being compiled.
     pub catalog: Catalog,
     /// Per-offer `{impressions, clicks}` carried into the bundle at publish time.
     pub stats: Value,
@@ -97,8 +98,10 @@ impl Bundle {
     /// Reads a compiled bundle of format 2 (`rapport_bundle: 2`, what `GET /v1/bundle?format=2`
     /// and `rapport compile --browser` write): the catalog, and under `compiled` what compiling
     /// it made (rules as trees, audiences and offers as indices, the profile schema resolved;
-    /// see [`Bundle::write_compiled`]). Nothing is compiled or resolved again, and the catalog's
-    /// shape and content hash are trusted.
+    /// see [`Bundle::write_compiled`]). Nothing is compiled or resolved again, the catalog's
+    /// shape and content hash are trusted, and of the catalog only what deciding reads is read:
+    /// such a bundle decides, views and applies events as the edge's, but is not written out
+    /// again (its catalog lacks what compiling used).
     ///
     /// This is the browser SDK's loader. Its bundles come from its own edge, which validated the
     /// catalog when it was published; whoever could alter them could alter the page's scripts as
@@ -122,7 +125,7 @@ impl Bundle {
         let Some(version) = version.map(str::to_owned) else {
             return refuse("/version", "a compiled bundle carries its version, a string");
         };
-        let Some(catalog) = value.get("catalog").filter(|c| c.is_object()).map(Catalog::from_checked) else {
+        let Some(catalog) = value.get("catalog").filter(|c| c.is_object()).map(Catalog::for_deciding) else {
             return refuse("/catalog", "a compiled bundle carries its catalog, an object");
         };
         let stats = value.get_mut("stats").map(Value::take).unwrap_or(Value::Object(Default::default()));

@@ -181,51 +181,71 @@ fn entries<T>(v: &Value, key: &str, item: impl Fn(&Value) -> T) -> VecMap<T> {
 impl Catalog {
     /// Reads a catalog in which [`super::shape::check`] found no blocking error.
     pub(crate) fn from_checked(v: &Value) -> Catalog {
+        let mut catalog = Catalog::for_deciding(v);
         let settings = v.get("settings").unwrap_or(&Value::Null);
+        catalog.settings = Settings {
+            consent: get(settings, "consent").map(|c| ConsentSettings {
+                default: opt_text(c, "default"),
+                opt_in_countries: texts(c, "opt_in_countries"),
+            }),
+            merge_policy: get(settings, "merge_policy").cloned(),
+            fatigue: items(settings, "fatigue", |f| Fatigue {
+                tags: texts(f, "tags"),
+                max: count(f, "max").unwrap_or_default(),
+                window: text(f, "window"),
+            }),
+            session_timeout: opt_text(settings, "session_timeout"),
+            unique_namespaces: get(settings, "unique_namespaces")
+                .map(|_| texts(settings, "unique_namespaces")),
+        };
+        catalog.computed = entries(v, "computed", |c| Computed {
+            event: text(c, "event"),
+            filter: get(c, "where").cloned(),
+            agg: text(c, "agg"),
+            field: opt_text(c, "field"),
+            window: opt_text(c, "window"),
+        });
+        catalog.placements = entries(v, "placements", |p| Placement {
+            fallback: opt_text(p, "fallback"),
+            max_items: count(p, "max_items"),
+            ranking: get(p, "ranking").cloned(),
+        });
+        for (offer, o) in catalog.offers.iter_mut().zip(list(v, "offers")) {
+            offer.eligibility = get(o, "eligibility").cloned();
+            offer.caps = items(o, "caps", |c| Cap {
+                max: count(c, "max").unwrap_or_default(),
+                window: text(c, "window"),
+                on: opt_text(c, "on"),
+            });
+        }
+        for (suppression, s) in catalog.suppressions.iter_mut().zip(list(v, "suppressions")) {
+            suppression.when = s.get("when").cloned().unwrap_or_default();
+        }
+        catalog
+    }
+
+    /// Reads, of such a catalog, what deciding reads once it is compiled: its name, audiences,
+    /// offers (but their caps and eligibility), suppressions' ids and tags, experiments.
+    /// Settings, computed values and placements are left empty, and so are the rules and caps in
+    /// offers and suppressions: compiling them made bundle format 2's compiled form, which the
+    /// browser reads instead (`Bundle::from_compiled`).
+    pub(crate) fn for_deciding(v: &Value) -> Catalog {
         Catalog {
             catalog: text(v, "catalog"),
-            settings: Settings {
-                consent: get(settings, "consent").map(|c| ConsentSettings {
-                    default: opt_text(c, "default"),
-                    opt_in_countries: texts(c, "opt_in_countries"),
-                }),
-                merge_policy: get(settings, "merge_policy").cloned(),
-                fatigue: items(settings, "fatigue", |f| Fatigue {
-                    tags: texts(f, "tags"),
-                    max: count(f, "max").unwrap_or_default(),
-                    window: text(f, "window"),
-                }),
-                session_timeout: opt_text(settings, "session_timeout"),
-                unique_namespaces: get(settings, "unique_namespaces")
-                    .map(|_| texts(settings, "unique_namespaces")),
-            },
-            computed: entries(v, "computed", |c| Computed {
-                event: text(c, "event"),
-                filter: get(c, "where").cloned(),
-                agg: text(c, "agg"),
-                field: opt_text(c, "field"),
-                window: opt_text(c, "window"),
-            }),
+            settings: Settings::default(),
+            computed: VecMap::new(),
             audiences: v.get("audiences").and_then(Value::as_object).cloned().unwrap_or_default(),
-            placements: entries(v, "placements", |p| Placement {
-                fallback: opt_text(p, "fallback"),
-                max_items: count(p, "max_items"),
-                ranking: get(p, "ranking").cloned(),
-            }),
+            placements: VecMap::new(),
             offers: items(v, "offers", |o| Offer {
                 id: text(o, "id"),
                 placements: texts(o, "placements"),
                 audience: opt_text(o, "audience"),
-                eligibility: get(o, "eligibility").cloned(),
+                eligibility: None,
                 priority: int(o, "priority").unwrap_or_default(),
                 tags: texts(o, "tags"),
                 start: int(o, "start"),
                 end: int(o, "end"),
-                caps: items(o, "caps", |c| Cap {
-                    max: count(c, "max").unwrap_or_default(),
-                    window: text(c, "window"),
-                    on: opt_text(c, "on"),
-                }),
+                caps: Vec::new(),
                 content: o
                     .get("content")
                     .map(|c| Content { html: opt_text(c, "html"), data: get(c, "data").cloned() })
@@ -235,7 +255,7 @@ impl Catalog {
             }),
             suppressions: items(v, "suppressions", |s| Suppression {
                 id: text(s, "id"),
-                when: s.get("when").cloned().unwrap_or_default(),
+                when: Value::Null,
                 tags: texts(s, "tags"),
             }),
             experiments: items(v, "experiments", |e| Experiment {
