@@ -29,9 +29,11 @@ impl Template {
             let close = crate::util::find(after, "}}")
                 .ok_or_else(|| Error::new(ErrorKind::Invalid, "", "template has `{{` without `}}`"))?;
             let inner = after.get(..close).unwrap_or_default();
+            // Trimmed as JS trims (`String.prototype.trim`), as the rules do.
+            let trim = crate::rules::js_trim;
             let (path, fallback) = match inner.split_once('|') {
-                Some((p, f)) => (p.trim(), Some(f.trim().to_owned())),
-                None => (inner.trim(), None),
+                Some((p, f)) => (trim(p), Some(trim(f).to_owned())),
+                None => (trim(inner), None),
             };
             if path.is_empty() {
                 return Err(Error::new(ErrorKind::Invalid, "", "template slot `{{ }}` names no path"));
@@ -54,7 +56,8 @@ impl Template {
                 Part::Slot { path, fallback } => {
                     let value = path.iter().try_fold(data, |v, key| match v {
                         Value::Object(m) => m.get(key),
-                        Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
+                        // An index as JSON pointers and rules take one: no sign, no leading zero.
+                        Value::Array(a) => crate::rules::array_index(key).and_then(|i| a.get(i)),
                         _ => None,
                     });
                     let text = match (value, fallback) {
@@ -133,6 +136,15 @@ mod tests {
     fn fallback_is_trimmed_and_escaped() {
         assert_eq!(render("{{ attributes.first_name | <there> }}", json!({})), "&lt;there&gt;");
         assert_eq!(render("{{ a | x }}", json!({"a": null})), "x");
+    }
+
+    #[test]
+    fn slots_are_trimmed_and_indexed_as_rules_do() {
+        // JS white space (here a no-break space and a byte-order mark) is trimmed, as JS trims.
+        assert_eq!(render("{{\u{a0}a\u{feff}|\u{feff} x }}", json!({})), "x");
+        // An array index has no sign and no leading zero, as in a rule's `var` path.
+        let data = json!({"items": ["a", "b"]});
+        assert_eq!(render("{{ items.1 }}/{{ items.01 | - }}/{{ items.+1 | - }}", data), "b/-/-");
     }
 
     #[test]

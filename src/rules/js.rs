@@ -250,9 +250,14 @@ fn is_js_space(c: char) -> bool {
     )
 }
 
+/// JS `String.prototype.trim`.
+pub(crate) fn trim(s: &str) -> &str {
+    s.trim_matches(is_js_space)
+}
+
 /// JS `StringToNumber`: the whole trimmed string must be a number literal; `""` is 0.
 pub(crate) fn str_number(s: &str) -> f64 {
-    let t = s.trim_matches(is_js_space);
+    let t = trim(s);
     let b = t.as_bytes();
     let radix = match b {
         [] => return 0.0,

@@ -19,6 +19,8 @@ use crate::error::{pointer_token, Error, ErrorKind};
 use crate::json::{Map, Value};
 use crate::util::{cat, num};
 use compile::{Compiler, Interner, Node};
+pub(crate) use eval::array_index;
+pub(crate) use js::trim as js_trim;
 use std::cell::RefCell;
 
 /// Names a rule may refer to, resolved at compile time.
