@@ -187,6 +187,25 @@ impl Series {
         }
     }
 
+    /// An empty aggregate of the same kind and window: what merging into builds a copy from.
+    fn empty(&self) -> Series {
+        match *self {
+            Series::Counter { w, sum, .. } => Series::Counter { w, sum, o: VecMap::new() },
+            Series::Extreme { w, max, .. } => Series::Extreme { w, max, b: Vec::new() },
+            Series::First { w, .. } => Series::First { w, b: Vec::new() },
+            Series::Last { .. } => Series::Last { v: None },
+            Series::Distinct { .. } => Series::Distinct { v: Vec::new() },
+        }
+    }
+
+    /// A copy of `other`, built by merging it into an empty aggregate of its kind (sorted,
+    /// deduplicated and pruned as merging leaves any state).
+    pub(crate) fn copy_of(other: &Series) -> Series {
+        let mut copy = other.empty();
+        copy.merge(other);
+        copy
+    }
+
     /// Appends the state's JSON.
     pub fn write_json(&self, out: &mut String) {
         fn head(out: &mut String, variant: &str, w: Option<i64>) {
@@ -295,7 +314,7 @@ impl Series {
         let flag = |key: &str| fields.get(key).and_then(Value::as_bool).unwrap_or(false);
         let stamp = |t: &Value| Some(Stamp(time(t.get(0))?, t.get(1)?.clone()));
         let list = |key: &str| array_items(fields.get(key));
-        let (read, mut state) = match name.as_str() {
+        let read = match name.as_str() {
             "counter" => {
                 let sum = flag("sum");
                 let mut o = VecMap::new();
@@ -309,7 +328,7 @@ impl Series {
                     }
                     o.insert(origin.clone(), d);
                 }
-                (Series::Counter { w, sum, o }, Series::Counter { w, sum, o: VecMap::new() })
+                Series::Counter { w, sum, o }
             }
             "extreme" => {
                 let mut b = Vec::new();
@@ -318,8 +337,7 @@ impl Series {
                         b.push((idx, x));
                     }
                 }
-                let max = flag("max");
-                (Series::Extreme { w, max, b }, Series::Extreme { w, max, b: Vec::new() })
+                Series::Extreme { w, max: flag("max"), b }
             }
             "first" => {
                 let mut b = Vec::new();
@@ -328,7 +346,7 @@ impl Series {
                         b.push((idx, s));
                     }
                 }
-                (Series::First { w, b }, Series::First { w, b: Vec::new() })
+                Series::First { w, b }
             }
             "distinct" => {
                 let mut v = Vec::new();
@@ -337,12 +355,11 @@ impl Series {
                         v.push((x.clone(), ts));
                     }
                 }
-                (Series::Distinct { v }, Series::Distinct { v: Vec::new() })
+                Series::Distinct { v }
             }
-            _ => (Series::Last { v: fields.get("v").and_then(stamp) }, Series::Last { v: None }),
+            _ => Series::Last { v: fields.get("v").and_then(stamp) },
         };
-        state.merge(&read);
-        state
+        Series::copy_of(&read)
     }
 
     /// Whether this state was made for `agg` over `window_ms` (a catalog edit can change both).
@@ -451,7 +468,7 @@ impl Series {
                 // Different shapes: the catalog changed this aggregate. Keep the newer definition's
                 // data deterministically: the larger serialised state wins.
                 if shape_rank(theirs) > shape_rank(mine) {
-                    *mine = theirs.clone();
+                    *mine = Series::copy_of(theirs);
                 }
             }
         }

@@ -463,7 +463,7 @@ impl Fragment {
             match self.computed.get_mut(name) {
                 Some(mine) => mine.merge(series),
                 None => {
-                    self.computed.insert(name.clone(), series.clone());
+                    self.computed.insert(name.clone(), Series::copy_of(series));
                 }
             }
         }
