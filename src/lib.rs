@@ -39,7 +39,7 @@ pub mod map;
 pub mod profile;
 pub mod rules;
 pub mod simulate;
-mod util;
+pub mod util;
 pub mod visitor;
 
 pub use catalog::Bundle;

@@ -10,6 +10,40 @@ pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
     (0..=h.len().checked_sub(n.len())?).find(|&i| h[i..].starts_with(n))
 }
 
+/// The parts of `s` between the ASCII byte `sep`, like `str::split` with a `char` (whose
+/// searcher and `memchr` are large for the short strings the core splits).
+pub fn split(s: &str, sep: u8) -> Split<'_> {
+    Split { rest: Some(s), sep }
+}
+
+/// See [`split`].
+pub struct Split<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        // An ASCII byte is never inside a UTF-8 sequence: both sides are whole characters.
+        match rest.bytes().position(|b| b == self.sep) {
+            Some(i) => {
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => self.rest.take(),
+        }
+    }
+}
+
+/// `s` split at the first ASCII byte `sep`, like `str::split_once`.
+pub(crate) fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|b| b == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 /// Whether `needle` occurs in `haystack`.
 pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
     find(haystack, needle).is_some()
@@ -202,6 +236,18 @@ fn merge_sort(run: &mut [usize], scratch: &mut Vec<usize>, cmp: &dyn Fn(usize, u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_is_str_split_with_a_byte() {
+        for s in ["", ".", "a", "a.b", ".a..b.", "é.ü.€", "a\u{0}b"] {
+            for sep in [b'.', 0] {
+                let ours: Vec<&str> = split(s, sep).collect();
+                let std: Vec<&str> = s.split(char::from(sep)).collect();
+                assert_eq!(ours, std, "{s:?} at {sep}");
+                assert_eq!(split_once(s, sep), s.split_once(char::from(sep)), "{s:?} at {sep}");
+            }
+        }
+    }
 
     #[test]
     fn numbers_are_written_as_format_writes_them() {

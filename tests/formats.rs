@@ -88,9 +88,40 @@ fn a_compiled_browser_bundle_round_trips_and_refuses_what_it_cannot_read() {
         assert!(text.contains(from), "{from} is in the fixture");
         assert!(!reads(&text.replacen(from, to, 1)), "{to} is refused");
     }
+    // One edit each for the lists deciding indexes by position: a suppression dropped, a variant
+    // without its slot, a variant shown in another placement.
+    let more = [
+        (r#""suppressions":[{"when":"#, r#""suppressions":[],"x":[{"when":"#),
+        (r#""offers":[1,null]"#, r#""offers":[1]"#),
+        (r#""placement":"hero","traffic""#, r#""placement":"side","traffic""#),
+    ];
+    for (from, to) in more {
+        assert!(text.contains(from), "{from} is in the fixture");
+        assert!(!reads(&text.replacen(from, to, 1)), "{to} is refused");
+    }
     // What it trusts: checks that only make errors, like a repeated id, are its edge's job.
     let repeated = text.replacen(r#""id":"sorry""#, r#""id":"coats-10""#, 1);
     assert!(reads(&repeated));
+}
+
+/// A rule nested near JSON's depth limit compiles in a catalog but would not read in format 2,
+/// where it sits deeper: the browser bundle is refused when it is made (the edge refuses to
+/// publish it), never served to browsers that would refuse it.
+#[test]
+fn a_browser_bundle_that_would_not_read_back_is_refused_when_made() {
+    let rule =
+        |depth: usize| format!("{}{{\"var\":\"event.type\"}}{}", "{\"!\":".repeat(depth), "}".repeat(depth));
+    let catalog = |depth: usize| {
+        format!(
+            r#"{{"catalog":"deep","computed":{{"n":{{"event":"e","where":{},"agg":"count"}}}}}}"#,
+            rule(depth)
+        )
+    };
+    let shallow = Bundle::from_json(&catalog(100)).unwrap();
+    assert!(shallow.export_compiled().is_ok());
+    let deep = Bundle::from_json(&catalog(122)).expect("the catalog compiles");
+    let errors = deep.export_compiled().unwrap_err();
+    assert!(errors[0].message.contains("does not read back"), "{:?}", errors[0]);
 }
 
 #[test]

@@ -337,7 +337,9 @@ async fn publish(mut req: Request, env: &Env) -> Result<Response> {
         return error(401, "unauthorized", "a valid admin bearer token is required");
     }
     let text = req.text().await?;
-    match Bundle::from_json(&text) {
+    // The browser's bundle must read back too (a rule nested near JSON's depth limit may not):
+    // refused now, the last good bundle keeps serving every browser.
+    match Bundle::from_json(&text).and_then(|b| b.export_compiled().map(|_| b)) {
         Ok(mut bundle) => {
             bundle.stats = stats::for_bundle(&stats::read(env).await?);
             env.kv(store::KV)?.put("bundle", bundle.to_json(false))?.execute().await?;

@@ -321,17 +321,33 @@ impl Bundle {
             placements
                 .insert(id.clone(), CompiledPlacement { offers: candidates, fallback, max_items, ranking });
         }
+        // One per authored suppression (deciding pairs them): a missing one would lift a pause.
         let mut suppressions = Vec::new();
         for s in list("suppressions")? {
             let tags = json::read_strings(s.get("tags")?)?;
             suppressions.push(CompiledSuppression { when: rule(s.get("when")?)?, tags });
         }
+        if suppressions.len() != catalog.suppressions.len() {
+            return None;
+        }
+        // One offer (or none) per variant, of the experiment's placement: deciding indexes them
+        // by variant, and another placement's offer would be an open door.
         let mut experiments = Vec::new();
         for e in list("experiments")? {
+            let i = index(e, "index", catalog.experiments.len())??;
+            let authored = catalog.experiments.get(i)?;
+            let variant_offers = offer_list(e)?;
+            let elsewhere = |o: &Option<usize>| {
+                o.and_then(|o| catalog.offers.get(o))
+                    .is_some_and(|o| !o.placements.contains(&authored.placement))
+            };
+            if variant_offers.len() != authored.variants.len() || variant_offers.iter().any(elsewhere) {
+                return None;
+            }
             experiments.push(CompiledExperiment {
-                index: index(e, "index", catalog.experiments.len())??,
+                index: i,
                 audience: index(e, "audience", audiences.len())?,
-                offers: offer_list(e)?,
+                offers: variant_offers,
             });
         }
         let schema = Schema::read(c.get("schema")?)?;
@@ -380,18 +396,13 @@ impl Bundle {
 
     /// Validates and compiles a catalog, reporting every error found.
     pub fn compile(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
-        let bundle = Bundle::resolve::<true>(catalog, stats)?;
+        let bundle = Bundle::resolve(catalog, stats)?;
         Ok(Bundle { version: content_version(&bundle.catalog), ..bundle })
     }
 
     /// Compiles a catalog's rules and resolves its references, with every error found; the
-    /// version is left to the caller. Without `CHECK` (a bundle its compilation checked), only
-    /// what building needs is looked at, and what keeps an offer from reaching people it was not
-    /// meant for: rules must compile, audiences must exist (an unknown one read as absent would
-    /// show its offer to everybody), and a fallback has neither audience nor eligibility. The
-    /// checks that only make errors (repeated ids, schedules, weights, other fallback checks,
-    /// templates inside data…) leave the build, and with them their messages.
-    fn resolve<const CHECK: bool>(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
+    /// version is left to [`Bundle::compile`].
+    fn resolve(catalog: Catalog, stats: Value) -> Result<Bundle, Vec<Error>> {
         let mut errors = Vec::new();
         let mut audience_names = Vec::with_capacity(catalog.audiences.len());
         let mut audience_rules = Vec::with_capacity(catalog.audiences.len());
@@ -413,7 +424,7 @@ impl Bundle {
             });
         let names =
             Names { audiences: &audience_names, computed: Some(&computed_names), paths: Some(&paths) };
-        let schema = Schema::compile::<CHECK>(&catalog, &mut errors);
+        let schema = Schema::compile(&catalog, &mut errors);
         let audience_index = |name: &str, at: String, errors: &mut Vec<Error>| {
             let found = audience_names.iter().position(|a| a == name);
             if found.is_none() {
@@ -440,12 +451,10 @@ impl Bundle {
                     }
                 }
                 Some(_) => {
-                    if CHECK {
-                        errors.push(invalid(
-                            cat(&[&at, "/ranking"]),
-                            "ranking is \"priority\", \"bandit\" or {\"formula\": RULE}".to_owned(),
-                        ));
-                    }
+                    errors.push(invalid(
+                        cat(&[&at, "/ranking"]),
+                        "ranking is \"priority\", \"bandit\" or {\"formula\": RULE}".to_owned(),
+                    ));
                     Ranking::Priority
                 }
             };
@@ -460,7 +469,7 @@ impl Bundle {
         let mut offers = Vec::with_capacity(catalog.offers.len());
         for (i, offer) in catalog.offers.iter().enumerate() {
             let at = cat(&["/offers/", &num(i as u64)]);
-            if CHECK && offer_ids.repeated(i) {
+            if offer_ids.repeated(i) {
                 errors.push(invalid(cat(&[&at, "/id"]), cat(&["offer id ", &offer.id, " is used twice"])));
             }
             let audience = offer
@@ -474,26 +483,23 @@ impl Bundle {
             let html = offer.content.html.as_deref().and_then(|html| {
                 Template::parse(html).map_err(|e| errors.push(e.under(&cat(&[&at, "/content/html"])))).ok()
             });
-            if CHECK {
-                if let Some(data) = &offer.content.data {
-                    check_templates(data, &cat(&[&at, "/content/data"]), &mut errors);
-                }
-                check_schedule(offer.start, offer.end, &at, &mut errors);
-                if offer.placements.is_empty() {
-                    errors.push(invalid(
-                        cat(&[&at, "/placements"]),
-                        "an offer needs at least one placement".to_owned(),
-                    ));
-                }
+            if let Some(data) = &offer.content.data {
+                check_templates(data, &cat(&[&at, "/content/data"]), &mut errors);
+            }
+            check_schedule(offer.start, offer.end, &at, &mut errors);
+            if offer.placements.is_empty() {
+                errors.push(invalid(
+                    cat(&[&at, "/placements"]),
+                    "an offer needs at least one placement".to_owned(),
+                ));
             }
             for (j, placement) in offer.placements.iter().enumerate() {
                 match placements.get_mut(placement) {
                     Some(p) => p.offers.push(i),
-                    None if CHECK => errors.push(invalid(
+                    None => errors.push(invalid(
                         cat(&[&at, "/placements/", &num(j as u64)]),
                         cat(&["unknown placement ", placement]),
                     )),
-                    None => {}
                 }
             }
             let mut limits: Vec<(String, u32, String)> = Vec::with_capacity(offer.caps.len());
@@ -526,14 +532,14 @@ impl Bundle {
                 match offer_ids.find(fallback) {
                     Some(i) => {
                         let offer = &catalog.offers[i];
-                        // Checked when trusted too: a fallback is shown to everybody, so one with an
-                        // audience would be an open door.
+                        // A fallback is shown to everybody: one with an audience would be an open
+                        // door (format 2's reading checks it too).
                         if offer.audience.is_some() || offer.eligibility.is_some() {
                             errors.push(invalid(
                                 at,
                                 cat(&["fallback ", fallback, " must have no audience and no eligibility"]),
                             ));
-                        } else if CHECK && !offer.placements.contains(id) {
+                        } else if !offer.placements.contains(id) {
                             errors.push(invalid(
                                 at,
                                 cat(&["fallback ", fallback, " is not an offer of placement ", id]),
@@ -542,8 +548,7 @@ impl Bundle {
                         compiled.fallback = Some(i);
                         compiled.offers.retain(|&o| o != i);
                     }
-                    None if CHECK => errors.push(invalid(at, cat(&["unknown offer ", fallback]))),
-                    None => {}
+                    None => errors.push(invalid(at, cat(&["unknown offer ", fallback]))),
                 }
             }
             crate::util::sort_by(&mut compiled.offers, |&a, &b| {
@@ -556,7 +561,7 @@ impl Bundle {
         let suppression_ids = Ids::of(&catalog.suppressions, |s| &s.id);
         for (i, s) in catalog.suppressions.iter().enumerate() {
             let at = cat(&["/suppressions/", &num(i as u64)]);
-            if CHECK && suppression_ids.repeated(i) {
+            if suppression_ids.repeated(i) {
                 errors.push(invalid(cat(&[&at, "/id"]), cat(&["suppression id ", &s.id, " is used twice"])));
             }
             if let Some(when) = compile_rule(&s.when, &cat(&[&at, "/when"]), &mut errors) {
@@ -570,53 +575,44 @@ impl Bundle {
             let at = cat(&["/experiments/", &num(i as u64)]);
             let audience =
                 e.audience.as_ref().and_then(|n| audience_index(n, cat(&[&at, "/audience"]), &mut errors));
-            if CHECK {
-                if experiment_ids.repeated(i) {
-                    errors
-                        .push(invalid(cat(&[&at, "/id"]), cat(&["experiment id ", &e.id, " is used twice"])));
-                }
-                if !placements.contains_key(&e.placement) {
-                    errors
-                        .push(invalid(cat(&[&at, "/placement"]), cat(&["unknown placement ", &e.placement])));
-                }
-                if !(0.0..=100.0).contains(&e.traffic) {
-                    errors.push(invalid(
-                        cat(&[&at, "/traffic"]),
-                        "traffic is a percentage, 0 to 100".to_owned(),
-                    ));
-                }
-                check_schedule(e.start, e.end, &at, &mut errors);
-                if e.variants.is_empty() {
-                    errors.push(invalid(
-                        cat(&[&at, "/variants"]),
-                        "an experiment needs at least one variant".to_owned(),
-                    ));
-                }
-                let (mut weights, mut whole, mut within) = (0.0, true, true);
-                for v in &e.variants {
-                    weights += v.weight;
-                    whole &= v.weight >= 0.0 && v.weight.fract() == 0.0;
-                    within &= v.weight <= MAX_WEIGHT;
-                }
-                if !whole {
-                    errors.push(invalid(
-                        cat(&[&at, "/variants"]),
-                        "weights are non-negative integers".to_owned(),
-                    ));
-                } else if !within {
-                    errors.push(invalid(
-                        cat(&[&at, "/variants"]),
-                        "weights are at most 9007199254740992 (2^53, the largest whole number a JSON number holds exactly)"
-                            .to_owned(),
-                    ));
-                } else if !e.variants.is_empty() && weights <= 0.0 {
-                    errors.push(invalid(cat(&[&at, "/variants"]), "weights sum to 0".to_owned()));
-                }
+            if experiment_ids.repeated(i) {
+                errors.push(invalid(cat(&[&at, "/id"]), cat(&["experiment id ", &e.id, " is used twice"])));
+            }
+            if !placements.contains_key(&e.placement) {
+                errors.push(invalid(cat(&[&at, "/placement"]), cat(&["unknown placement ", &e.placement])));
+            }
+            if !(0.0..=100.0).contains(&e.traffic) {
+                errors.push(invalid(cat(&[&at, "/traffic"]), "traffic is a percentage, 0 to 100".to_owned()));
+            }
+            check_schedule(e.start, e.end, &at, &mut errors);
+            if e.variants.is_empty() {
+                errors.push(invalid(
+                    cat(&[&at, "/variants"]),
+                    "an experiment needs at least one variant".to_owned(),
+                ));
+            }
+            let (mut weights, mut whole, mut within) = (0.0, true, true);
+            for v in &e.variants {
+                weights += v.weight;
+                whole &= v.weight >= 0.0 && v.weight.fract() == 0.0;
+                within &= v.weight <= MAX_WEIGHT;
+            }
+            if !whole {
+                errors
+                    .push(invalid(cat(&[&at, "/variants"]), "weights are non-negative integers".to_owned()));
+            } else if !within {
+                errors.push(invalid(
+                    cat(&[&at, "/variants"]),
+                    "weights are at most 9007199254740992 (2^53, the largest whole number a JSON number holds exactly)"
+                        .to_owned(),
+                ));
+            } else if !e.variants.is_empty() && weights <= 0.0 {
+                errors.push(invalid(cat(&[&at, "/variants"]), "weights sum to 0".to_owned()));
             }
             let variant_ids = Ids::of(&e.variants, |v| &v.id);
             let mut variant_offers = Vec::new();
             for (j, v) in e.variants.iter().enumerate() {
-                if CHECK && variant_ids.repeated(j) {
+                if variant_ids.repeated(j) {
                     errors.push(invalid(
                         cat(&[&at, "/variants/", &num(j as u64), "/id"]),
                         cat(&["variant id ", &v.id, " is used twice"]),
@@ -624,21 +620,20 @@ impl Bundle {
                 }
                 variant_offers.push(v.offer.as_ref().and_then(|o| match offer_ids.find(o) {
                     Some(k) if catalog.offers[k].placements.contains(&e.placement) => Some(k),
-                    Some(_) if CHECK => {
+                    Some(_) => {
                         errors.push(invalid(
                             cat(&[&at, "/variants/", &num(j as u64), "/offer"]),
                             cat(&["offer ", o, " is not an offer of placement ", &e.placement]),
                         ));
                         None
                     }
-                    None if CHECK => {
+                    None => {
                         errors.push(invalid(
                             cat(&[&at, "/variants/", &num(j as u64), "/offer"]),
                             cat(&["unknown offer ", o]),
                         ));
                         None
                     }
-                    _ => None,
                 }));
             }
             experiments.push(CompiledExperiment { index: i, audience, offers: variant_offers });
@@ -682,6 +677,8 @@ impl Bundle {
 
     /// The browser's bundle in format 2 (see [`Bundle::from_compiled`]), with its version: the
     /// browser catalog (no `edge_only` offers), compiled again so that its indices are its own.
+    /// It is read back before it is answered: its JSON nests deeper than the catalog's, and a
+    /// rule near the parser's depth limit that compiled in the catalog would not read there.
     pub fn export_compiled(&self) -> Result<(String, String), Vec<Error>> {
         let browser = Bundle::compile(self.browser_catalog(), self.stats.clone())?;
         let text = json::written(|out| {
@@ -698,6 +695,11 @@ impl Bundle {
             json::value(out, &browser.stats);
             out.push('}');
         });
+        if let Err(errors) = Bundle::from_compiled(&text) {
+            let why = errors.first().map(Error::text).unwrap_or_default();
+            let message = cat(&["the browser bundle (format 2) does not read back, most likely a rule nested too deeply for it: ", &why]);
+            return Err(vec![invalid(String::new(), message)]);
+        }
         Ok((browser.version, text))
     }
 

@@ -31,14 +31,17 @@ impl Template {
             let inner = after.get(..close).unwrap_or_default();
             // Trimmed as JS trims (`String.prototype.trim`), as the rules do.
             let trim = crate::rules::js_trim;
-            let (path, fallback) = match inner.split_once('|') {
+            let (path, fallback) = match crate::util::split_once(inner, b'|') {
                 Some((p, f)) => (trim(p), Some(trim(f).to_owned())),
                 None => (trim(inner), None),
             };
             if path.is_empty() {
                 return Err(Error::new(ErrorKind::Invalid, "", "template slot `{{ }}` names no path"));
             }
-            parts.push(Part::Slot { path: path.split('.').map(str::to_owned).collect(), fallback });
+            parts.push(Part::Slot {
+                path: crate::util::split(path, b'.').map(str::to_owned).collect(),
+                fallback,
+            });
             rest = after.get(close + 2..).unwrap_or_default();
         }
         if !rest.is_empty() {

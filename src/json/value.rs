@@ -160,7 +160,7 @@ impl Value {
             return Some(self);
         }
         let rest = pointer.strip_prefix('/')?;
-        rest.split('/').try_fold(self, |v, token| {
+        crate::util::split(rest, b'/').try_fold(self, |v, token| {
             let token = token.replace("~1", "/").replace("~0", "~");
             match v {
                 Value::Object(m) => m.get(&token),

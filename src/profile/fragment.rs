@@ -364,7 +364,7 @@ impl Fragment {
             self.identify(schema, event);
         }
         if let Some(attributes) = event.attributes() {
-            let source = origin.split(':').next().unwrap_or_default();
+            let source = crate::util::split(&origin, b':').next().unwrap_or_default();
             for (name, value) in attributes {
                 let attr = Attr(source.to_owned(), event.ts, event.id.clone(), value.clone());
                 merge_attr(self.attrs.get_or_insert_with(name, Vec::new), &attr);

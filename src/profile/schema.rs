@@ -71,19 +71,13 @@ impl Schema {
     }
 
     /// Compiles the catalog's settings and computed definitions; every error, with its pointer.
-    /// Without `CHECK` (a bundle its compilation checked), only what could widen who sees an
-    /// offer is refused (`where` rules, `agg`, windows, a cap's `on`): a setting out of its
-    /// domain reads as its default, which is never wider (priority ranking, pending consent, the
-    /// default timeout).
-    pub fn compile<const CHECK: bool>(catalog: &Catalog, errors: &mut Vec<Error>) -> Schema {
+    pub fn compile(catalog: &Catalog, errors: &mut Vec<Error>) -> Schema {
         let settings = &catalog.settings;
         let mut computed = Vec::new();
         let no_names: [String; 0] = [];
         let event_names = Names { audiences: &no_names, computed: Some(&no_names), paths: None };
         for (name, def) in &catalog.computed {
             let at = cat(&["/computed/", &pointer_token(name)]);
-            // Refused when trusted too, as windows are: read as absent or lifetime, a value a newer
-            // edge knows and this SDK does not would change what audiences see.
             let Some(agg) = Agg::parse(&def.agg) else {
                 errors.push(invalid(
                     &cat(&[&at, "/agg"]),
@@ -91,9 +85,12 @@ impl Schema {
                 ));
                 continue;
             };
-            let field: Vec<String> =
-                def.field.as_deref().map(|f| f.split('.').map(str::to_owned).collect()).unwrap_or_default();
-            if CHECK && agg != Agg::Count && field.is_empty() {
+            let field: Vec<String> = def
+                .field
+                .as_deref()
+                .map(|f| crate::util::split(f, b'.').map(str::to_owned).collect())
+                .unwrap_or_default();
+            if agg != Agg::Count && field.is_empty() {
                 errors.push(invalid(
                     &cat(&[&at, "/field"]),
                     &cat(&[&def.agg, " needs a field, like props.total"]),
@@ -130,7 +127,7 @@ impl Schema {
             for (j, cap) in offer.caps.iter().enumerate() {
                 let at = cat(&["/offers/", &num(i as u64), "/caps/", &num(j as u64)]);
                 let on = cap.on.as_deref().unwrap_or("impression");
-                // Refused when trusted too: a cap on events nobody sends would never be reached.
+                // A cap on events nobody sends would never be reached.
                 if !matches!(on, "impression" | "click") {
                     errors.push(invalid(&cat(&[&at, "/on"]), "on must be impression or click"));
                 }
@@ -170,9 +167,7 @@ impl Schema {
             None => 30 * 60 * 1000,
             Some(Ok(ms)) => ms,
             Some(Err(e)) => {
-                if CHECK {
-                    errors.push(e.under("/settings/session_timeout"));
-                }
+                errors.push(e.under("/settings/session_timeout"));
                 30 * 60 * 1000
             }
         };
@@ -182,12 +177,8 @@ impl Schema {
             Some("granted") => Consent::Granted,
             Some("denied") => Consent::Denied,
             Some(_) => {
-                if CHECK {
-                    errors.push(invalid(
-                        "/settings/consent/default",
-                        "default must be granted, denied or pending",
-                    ));
-                }
+                errors
+                    .push(invalid("/settings/consent/default", "default must be granted, denied or pending"));
                 Consent::Pending
             }
         };
@@ -205,27 +196,23 @@ impl Schema {
                         Some(sources)
                     }
                     _ => {
-                        if CHECK {
-                            errors.push(invalid(
-                                "/settings/merge_policy/attributes",
-                                "expected {\"precedence\": [sources]}",
-                            ));
-                        }
+                        errors.push(invalid(
+                            "/settings/merge_policy/attributes",
+                            "expected {\"precedence\": [sources]}",
+                        ));
                         None
                     }
                 },
                 Some(_) => {
-                    if CHECK {
-                        errors.push(invalid(
-                            "/settings/merge_policy/attributes",
-                            "expected \"latest\" or {\"precedence\": [...]}",
-                        ));
-                    }
+                    errors.push(invalid(
+                        "/settings/merge_policy/attributes",
+                        "expected \"latest\" or {\"precedence\": [...]}",
+                    ));
                     None
                 }
             },
         };
-        if let (true, Some(Value::Object(p))) = (CHECK, &settings.merge_policy) {
+        if let Some(Value::Object(p)) = &settings.merge_policy {
             if let Some(k) = p.keys().find(|k| *k != "attributes") {
                 errors.push(invalid(&cat(&["/settings/merge_policy/", &pointer_token(k)]), "unknown field"));
             }

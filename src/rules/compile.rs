@@ -134,7 +134,7 @@ impl Interner {
             return slot.clone();
         }
         let mut segs = Vec::new();
-        for k in path.split('.') {
+        for k in crate::util::split(path, b'.') {
             segs.push(Seg { key: k.into(), index: eval::array_index(k) });
         }
         let segs = segs.into_boxed_slice();
@@ -441,7 +441,7 @@ impl<'n> Compiler<'n> {
     fn check_computed(&mut self, path: &str, at: Option<&At>) {
         let Some(known) = self.names.computed else { return };
         let Some(rest) = path.strip_prefix("computed.") else { return };
-        let name = rest.split('.').next().unwrap_or(rest);
+        let name = crate::util::split(rest, b'.').next().unwrap_or(rest);
         if !known.iter().any(|k| k == name) {
             self.error(at, crate::util::cat(&["unknown computed value \"", name, "\""]));
         }

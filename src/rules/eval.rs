@@ -19,7 +19,8 @@ static FALSE: Value = Value::Bool(false);
 
 /// Evaluation stops following audiences past this many nesting levels (an audience's depth plus
 /// the depths of the audiences it uses); `compile_audiences` refuses chains deeper than
-/// [`AUDIENCE_DEPTH`], so only mismatched audience lists ever meet this bound.
+/// [`AUDIENCE_DEPTH`], so only mismatched audience lists, and cycles in a bundle of format 2
+/// written by hand (its reading does not look for them), ever meet this bound.
 const EVAL_DEPTH: u32 = AUDIENCE_DEPTH + super::compile::MAX_DEPTH as u32;
 
 /// The deepest an audience may be, counting the audiences it uses.
@@ -893,7 +894,7 @@ fn lookup<'a>(key: &V, c: Ctx<'a>) -> Option<V<'a>> {
         Prim::Str(s) if s.is_empty() => Some(whole(c)),
         p => {
             let path = js::string_of(p);
-            walk(c, path.split('.').map(|k| SegRef { key: k, index: array_index(k) }))
+            walk(c, crate::util::split(&path, b'.').map(|k| SegRef { key: k, index: array_index(k) }))
         }
     }
 }

@@ -156,7 +156,7 @@ fn push_float(out: &mut String, f: f64) {
         Some(rest) => (true, rest),
         None => (false, text.as_str()),
     };
-    let (mantissa, exp) = match text.split_once(['e', 'E']) {
+    let (mantissa, exp) = match crate::util::split_once(text, b'e') {
         Some((m, e)) => (m, e.trim_start_matches('+')),
         None => (text, ""),
     };
@@ -361,7 +361,7 @@ fn parse_decimal(lit: &str) -> f64 {
         Some(at) => (body.get(..at).unwrap_or(""), body.get(at + 1..).unwrap_or("")),
         None => (body, ""),
     };
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let (int, frac) = crate::util::split_once(mantissa, b'.').unwrap_or((mantissa, ""));
     let (negative, digits) = match exp.as_bytes() {
         [b'-', digits @ ..] => (true, digits),
         [b'+', digits @ ..] => (false, digits),

@@ -117,7 +117,7 @@ impl Engine {
             return Err(Failure::new("not_found", "no bundle loaded: the first operation is bundle"));
         };
         let profile = &mut self.profile;
-        let mut args = args.split('\0');
+        let mut args = rapport::util::split(args, 0);
         let mut arg = || args.next().unwrap_or_default();
         Ok(match op {
             "load" => {
@@ -218,7 +218,7 @@ fn fragment(bundle: &Bundle, profile: &Profile) -> String {
 /// argument: each argument costs the glue its own conversion code).
 #[wasm_bindgen(js_name = pageContext)]
 pub fn page_context_of(fields: &str) -> String {
-    let mut fields = fields.split('\0');
+    let mut fields = rapport::util::split(fields, 0);
     let mut field = || fields.next().unwrap_or_default();
     let (url, path, referrer, title, user_agent) = (field(), field(), field(), field(), field());
     page_context(url, path, referrer, title, user_agent)
