@@ -64,7 +64,7 @@ pub(crate) fn join<S: AsRef<str>>(parts: &[S], sep: &str) -> String {
 /// `parts` one after another, like `[&str]::concat`. The core builds its messages with this and
 /// [`num`], never `format!` (`lib.rs` makes one a compile error): without them, `core::fmt`
 /// leaves the browser SDK, 0.9 KB gzip of its Wasm.
-pub(crate) fn cat(parts: &[&str]) -> String {
+pub fn cat(parts: &[&str]) -> String {
     join(parts, "")
 }
 

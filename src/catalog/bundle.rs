@@ -121,7 +121,7 @@ impl Bundle {
             return refuse("/rapport_bundle", message);
         }
         // No NUL: the SDK answers with the version as text, and a NUL first marks a failure there.
-        let version = value.get("version").and_then(Value::as_str).filter(|v| !v.contains('\0'));
+        let version = value.get("version").and_then(Value::as_str).filter(|v| !v.bytes().any(|b| b == 0));
         let Some(version) = version.map(str::to_owned) else {
             return refuse("/version", "a compiled bundle carries its version, a string");
         };

@@ -275,6 +275,18 @@ impl Big {
     fn cmp(&self, other: &Big) -> Ordering {
         let significant = |b: &Big| b.limbs.iter().take(b.len).rposition(|&l| l != 0).map_or(0, |i| i + 1);
         let (a, b) = (significant(self), significant(other));
-        a.cmp(&b).then_with(|| self.limbs.iter().take(a).rev().cmp(other.limbs.iter().take(b).rev()))
+        if a != b {
+            return a.cmp(&b);
+        }
+        // Equal lengths: the most significant limb that differs decides.
+        let mut i = a;
+        while i > 0 {
+            i -= 1;
+            let (x, y) = (self.limbs.get(i), other.limbs.get(i));
+            if x != y {
+                return x.cmp(&y);
+            }
+        }
+        Ordering::Equal
     }
 }

@@ -413,7 +413,7 @@ impl Series {
                 }
             }
             Series::Distinct { v } => {
-                merge_distinct(v, vec![(value.clone(), ts)]);
+                merge_distinct(v, &[(value.clone(), ts)]);
             }
         }
         self.prune();
@@ -463,7 +463,7 @@ impl Series {
                     *v = Some(theirs.clone());
                 }
             }
-            (Series::Distinct { v }, Series::Distinct { v: theirs }) => merge_distinct(v, theirs.clone()),
+            (Series::Distinct { v }, Series::Distinct { v: theirs }) => merge_distinct(v, theirs),
             (mine, theirs) => {
                 // Different shapes: the catalog changed this aggregate. Keep the newer definition's
                 // data deterministically: the larger serialised state wins.
@@ -599,11 +599,11 @@ fn extreme(a: f64, b: f64, max: bool) -> f64 {
 }
 
 /// Union with the latest ts per value, newest first (ties by the value's JSON), top 32.
-fn merge_distinct(mine: &mut Vec<(Value, i64)>, theirs: Vec<(Value, i64)>) {
+fn merge_distinct(mine: &mut Vec<(Value, i64)>, theirs: &[(Value, i64)]) {
     for (value, ts) in theirs {
-        match mine.iter_mut().find(|(v, _)| *v == value) {
-            Some(entry) => entry.1 = entry.1.max(ts),
-            None => mine.push((value, ts)),
+        match mine.iter_mut().find(|(v, _)| v == value) {
+            Some(entry) => entry.1 = entry.1.max(*ts),
+            None => mine.push((value.clone(), *ts)),
         }
     }
     crate::util::sort_by(mine, |(a, ta), (b, tb)| tb.cmp(ta).then_with(|| json::text(a).cmp(&json::text(b))));

@@ -176,7 +176,9 @@ impl Fragment {
             let count = |i: usize| t.get(i).and_then(Value::as_u64).unwrap_or(0);
             let mut spans = Vec::new();
             for s in array_items(t.get(2)) {
-                spans.extend(span(s));
+                if let Some(s) = span(s) {
+                    spans.push(s);
+                }
             }
             f.visits.insert(origin.clone(), Visits(count(0), count(1), spans));
         }
@@ -187,7 +189,9 @@ impl Fragment {
             }
         }
         for t in array_items(field("recent")) {
-            f.recent.extend(stamped(t));
+            if let Some(t) = stamped(t) {
+                f.recent.push(t);
+            }
         }
         f
     }

@@ -157,7 +157,7 @@ fn push_float(out: &mut String, f: f64) {
         None => (false, text.as_str()),
     };
     let (mantissa, exp) = match crate::util::split_once(text, b'e') {
-        Some((m, e)) => (m, e.trim_start_matches('+')),
+        Some((m, e)) => (m, e.strip_prefix('+').unwrap_or(e)),
         None => (text, ""),
     };
     let exp = match exp.strip_prefix('-') {

@@ -46,7 +46,7 @@ impl Failure {
     /// `from_compiled` refuses with a NUL in it), so `core.js` tells the two apart by the first
     /// character.
     fn encoded(&self) -> String {
-        ["\0", self.kind, "\0", &self.message].concat()
+        rapport::util::cat(&["\0", self.kind, "\0", &self.message])
     }
 }
 
@@ -149,7 +149,7 @@ impl Engine {
             "fragment" => fragment(bundle, profile),
             "view" => bundle.view(profile, now as i64).to_json(),
             "version" => bundle.version.clone(),
-            _ => return Err(Failure::new("invalid", &["unknown operation ", op].concat())),
+            _ => return Err(Failure::new("invalid", &rapport::util::cat(&["unknown operation ", op]))),
         })
     }
 }
@@ -232,5 +232,5 @@ pub fn page_context(url: &str, path: &str, referrer: &str, title: &str, user_age
 }
 
 fn parse_context(json: &str) -> Result<Value, Failure> {
-    json::parse(json).map_err(|e| Failure::new("parse", &["context: ", &e.text()].concat()))
+    json::parse(json).map_err(|e| Failure::new("parse", &rapport::util::cat(&["context: ", &e.text()])))
 }
