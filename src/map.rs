@@ -61,14 +61,15 @@ impl<V> VecMap<V> {
         self.find(key).is_ok()
     }
 
-    /// Sets `key`'s value; returns the one it replaces.
-    pub fn insert(&mut self, key: String, value: V) -> Option<V> {
+    /// Sets `key`'s value.
+    pub fn insert(&mut self, key: String, value: V) {
         match self.find(&key) {
-            Ok(i) => self.entries.get_mut(i).map(|slot| std::mem::replace(&mut slot.1, value)),
-            Err(i) => {
-                self.entries.insert(i, (key, value));
-                None
+            Ok(i) => {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    slot.1 = value;
+                }
             }
+            Err(i) => self.entries.insert(i, (key, value)),
         }
     }
 
@@ -223,7 +224,8 @@ mod tests {
         let mut map = VecMap::new();
         let mut reference = BTreeMap::new();
         for (i, key) in ["m", "b", "z", "b", "a", "m", "c"].into_iter().enumerate() {
-            assert_eq!(map.insert(key.to_owned(), i), reference.insert(key.to_owned(), i));
+            map.insert(key.to_owned(), i);
+            reference.insert(key.to_owned(), i);
         }
         *map.get_or_insert_with("d", || 9) += 1;
         *reference.entry("d".to_owned()).or_insert(9) += 1;

@@ -26,7 +26,7 @@ for (const f of files) {
 // Rapport's own targets (the Hardening issue).
 const BUDGET = 60_000;
 const GOAL = 40_000;
-// What script/test enforces until the budget is met: the size last measured (60.6 KB on
+// What script/test enforces until the budget is met: the size last measured (60.3 KB on
 // 2026-11-23), rounded up to the next KB, so no change makes the SDK bigger unnoticed. Lower it
 // with every cut; it becomes BUDGET once the SDK fits.
 const CEILING = 61_000;

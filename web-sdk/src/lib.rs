@@ -188,12 +188,10 @@ fn track(bundle: &Bundle, profile: &mut Profile, event_json: &str) -> Result<Str
         Outcome::Duplicate => ("duplicate", None),
         Outcome::Dropped(reason) => ("dropped", Some(reason)),
     };
-    // Keys sorted, as a JSON object value has them.
-    let event = json::parse(&event.to_json()).unwrap_or_default();
     Ok(json::written(|out| {
         json::open(out, '{');
         json::key(out, "event");
-        json::value(out, &event);
+        out.push_str(&event.to_json());
         json::key(out, "outcome");
         json::string(out, name);
         json::key(out, "reason");
