@@ -43,8 +43,13 @@ sdk_cargo() {
 # (0.3 KB gzip). That changes nothing unless pointer + constant wraps past 4 GiB, which no Rust
 # pointer does; Rust puts its 1 MB stack first in memory, so only a frame already overflowed
 # below address 0 could, and it now traps instead of writing into low memory.
+# After the first -Oz, --flatten --rereloop rebuilds every function's control flow with
+# binaryen's relooper, and two more -Oz rounds shrink what it built: 0.5 KB gzip, of branches
+# LLVM laid out for speed (BENCHMARKS.md, eighth session: decisions 3% slower, 14.4 against
+# 13.9 µs). tests/sdk-vectors.test.mjs runs the shared vectors through the module it makes.
 SDK_WASM_OPT=(-Oz --skip-pass=inlining-optimizing --low-memory-unused --strip-producers
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals)
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals
+  --flatten --rereloop -Oz -Oz)
 # wasm-bindgen's settings for the SDK's glue. core.js always passes the Wasm's URL, and every
 # browser has TextEncoder.encodeInto: the glue needs neither the default path nor the fallback.
 SDK_BINDGEN=(--target web --no-typescript --omit-default-module-path --encode-into always)

@@ -26,10 +26,9 @@ for (const f of files) {
 // Rapport's own targets (the Hardening issue).
 const BUDGET = 60_000;
 const GOAL = 40_000;
-// What script/test enforces until the budget is met: the size last measured (60.3 KB on
-// 2026-11-23), rounded up to the next KB, so no change makes the SDK bigger unnoticed. Lower it
-// with every cut; it becomes BUDGET once the SDK fits.
-const CEILING = 61_000;
+// What script/test enforces: the budget, met since 2026-11-23 (59.7 KB). Lower it toward GOAL
+// as the SDK shrinks, so that no change makes it bigger unnoticed.
+const CEILING = BUDGET;
 
 // Other SDKs' published gzip sizes, in bytes. These are the figures quoted in the Hardening
 // issue; the issue gives no page or version for them, so each `source` names the issue.
