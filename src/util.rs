@@ -13,6 +13,7 @@ pub(crate) fn find(haystack: &str, needle: &str) -> Option<usize> {
 /// The parts of `s` between the ASCII byte `sep`, like `str::split` with a `char` (whose
 /// searcher and `memchr` are large for the short strings the core splits).
 pub fn split(s: &str, sep: u8) -> Split<'_> {
+    debug_assert!(sep.is_ascii(), "split at an ASCII byte");
     Split { rest: Some(s), sep }
 }
 
@@ -40,6 +41,7 @@ impl<'a> Iterator for Split<'a> {
 
 /// `s` split at the first ASCII byte `sep`, like `str::split_once`.
 pub(crate) fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii(), "split at an ASCII byte");
     let i = s.bytes().position(|b| b == sep)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }

@@ -282,7 +282,8 @@ async fn bundle(req: &Request, env: &Env) -> Result<Response> {
     let (version, body) = match compiled {
         true => match browser_bundle(&bundle) {
             Ok((version, body)) => (format!("{version}.2"), body),
-            // The published catalog compiled, so its browser part does: never reached.
+            // Publishing refuses a catalog whose browser bundle would not read back; only one
+            // published before that check can get here.
             Err(message) => return error(500, "invalid", &message),
         },
         false => bundle.export(true),

@@ -656,7 +656,9 @@ impl Bundle {
         })
     }
 
-    /// The bundle as JSON; `browser` leaves out `edge_only` offers.
+    /// The bundle as JSON; `browser` leaves out `edge_only` offers. Not for a bundle read by
+    /// [`Bundle::from_compiled`], whose catalog holds only what deciding reads (so for `export`
+    /// and `export_compiled`).
     pub fn to_json(&self, browser: bool) -> String {
         self.export(browser).1
     }
