@@ -249,10 +249,12 @@ impl Bundle {
         let names = Names { audiences: &audience_names, computed: None, paths: Some(&paths) };
         let rule = |tree: &Value| Rule::read(tree, &names);
         let list = |key: &str| c.get(key).and_then(Value::as_array);
-        // An index below `len`; `Some(None)` when absent.
+        // An index below `len`; `Some(None)` when absent (or, in a list, `null`).
+        let below =
+            |i: &Value, len: usize| i.as_u64().and_then(|i| usize::try_from(i).ok()).filter(|&i| i < len);
         let index = |v: &Value, key: &str, len: usize| match v.get(key) {
             None => Some(None),
-            Some(i) => i.as_u64().and_then(|i| usize::try_from(i).ok()).filter(|&i| i < len).map(Some),
+            Some(i) => below(i, len).map(Some),
         };
         let mut audiences = Vec::new();
         for tree in list("audiences")? {
@@ -291,9 +293,7 @@ impl Bundle {
             for i in v.get("offers")?.as_array()? {
                 out.push(match i {
                     Value::Null => None,
-                    i => {
-                        Some(i.as_u64().and_then(|i| usize::try_from(i).ok()).filter(|&i| i < offers.len())?)
-                    }
+                    i => Some(below(i, offers.len())?),
                 });
             }
             Some(out)

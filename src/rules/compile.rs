@@ -226,10 +226,10 @@ pub(crate) enum Op {
     MissingSome,
 }
 
-pub(super) const ANY: u8 = u8::MAX;
+const ANY: u8 = u8::MAX;
 
 /// Operators with their least and greatest argument counts (a table: smaller than a `match`).
-pub(super) const OPERATORS: [(&str, Op, u8, u8); 34] = [
+const OPERATORS: [(&str, Op, u8, u8); 34] = [
     ("if", Op::If, 0, ANY),
     ("?:", Op::If, 0, ANY),
     ("and", Op::And, 1, ANY),
@@ -265,6 +265,21 @@ pub(super) const OPERATORS: [(&str, Op, u8, u8); 34] = [
     ("missing", Op::Missing, 0, ANY),
     ("missing_some", Op::MissingSome, 2, 2),
 ];
+
+/// The operator named `name`, with its least and greatest argument counts.
+pub(super) fn operator(name: &str) -> Option<(Op, u8, u8)> {
+    OPERATORS.iter().find(|o| o.0 == name).map(|o| (o.1, o.2, o.3))
+}
+
+/// Whether `n` arguments are within an operator's counts (`max` [`ANY`]: no upper bound).
+pub(super) fn takes(min: u8, max: u8, n: usize) -> bool {
+    n >= usize::from(min) && (max == ANY || n <= usize::from(max))
+}
+
+/// The name `op` is written with: its first in [`OPERATORS`] (`if` rather than `?:`).
+pub(super) fn op_name(op: Op) -> &'static str {
+    OPERATORS.iter().find(|o| o.1 == op).map_or("", |o| o.0)
+}
 
 /// One step of a JSON pointer, kept on the stack while compiling; the pointer string is only
 /// built for an error.
@@ -391,10 +406,10 @@ impl<'n> Compiler<'n> {
             "ago" => return self.ago(items, at),
             _ => {}
         }
-        let Some(&(_, op, min, max)) = OPERATORS.iter().find(|o| o.0 == name) else {
+        let Some((op, min, max)) = operator(name) else {
             return self.error(at, crate::util::cat(&["unknown operator \"", name, "\""]));
         };
-        if items.len() < usize::from(min) || (max != ANY && items.len() > usize::from(max)) {
+        if !takes(min, max, items.len()) {
             return self.error(at, arity(name, min, max, items.len()));
         }
         let mut nodes = Vec::with_capacity(items.len());

@@ -12,7 +12,7 @@
 //! [`MAX_DEPTH`]. Anything else refuses the whole tree: a tree this SDK cannot read is never
 //! read as something wider.
 
-use super::compile::{Compiler, Node, Path, Var, ANY, MAX_DEPTH, OPERATORS};
+use super::compile::{op_name, operator, takes, Compiler, Node, Path, Var, MAX_DEPTH};
 use super::Rule;
 use crate::json::{self, Value};
 
@@ -69,8 +69,7 @@ fn write(out: &mut String, node: &Node) {
             }
         }
         Node::Op(op, args) => {
-            let name = OPERATORS.iter().find(|o| o.1 == *op).map_or("", |o| o.0);
-            tagged(out, name);
+            tagged(out, op_name(*op));
             for n in args.iter() {
                 write(out, n);
             }
@@ -86,8 +85,7 @@ fn write(out: &mut String, node: &Node) {
         // A test is the comparison it was compiled from: its path and constant, in their order.
         #[cfg(feature = "index")]
         Node::Test(t) => {
-            let name = OPERATORS.iter().find(|o| o.1 == t.probe.op).map_or("", |o| o.0);
-            tagged(out, name);
+            tagged(out, op_name(t.probe.op));
             let var = Node::Var(Box::new(Var { path: Path::Segs(t.path.clone()), default: None }));
             let constant = Node::Const(t.probe.constant.clone());
             let (a, b) = if t.probe.path_first { (&var, &constant) } else { (&constant, &var) };
@@ -146,8 +144,8 @@ impl Compiler<'_> {
             }
             ("ago", [ms]) => Node::Ago(ms.as_i64()?),
             (name, _) => {
-                let &(_, op, min, max) = OPERATORS.iter().find(|o| o.0 == name)?;
-                if rest.len() < usize::from(min) || (max != ANY && rest.len() > usize::from(max)) {
+                let (op, min, max) = operator(name)?;
+                if !takes(min, max, rest.len()) {
                     return None;
                 }
                 let node = Node::Op(op, nodes()?.into_boxed_slice());
